@@ -1,0 +1,99 @@
+/** Options of a Connection, their defaults and validation (every bad value is a ConfigError naming it). */
+
+import { resolveChannels, type ChannelConfig, type ChannelOptions } from './channel-config.js';
+import { ConfigError } from './errors.js';
+import { MAX_HEADER_SIZE } from './header.js';
+import { MAX_RECORD_HEADER_SIZE } from './record.js';
+import type { TraceListener } from './trace.js';
+
+export interface ConnectionOptions {
+  /** Channel layout; both peers must use the same. Default: [reliable-ordered, unreliable]. */
+  channels?: readonly ChannelOptions[];
+  /** Largest datagram sent, bytes (200–65507). Default 1200, safe for WebRTC and most paths. */
+  mtu?: number;
+  /** No packet from the peer for this long (ms) ends the connection. Default 10000. */
+  timeout?: number;
+  /** Send at least one packet this often (ms) while connected, even with nothing to say. Default 1000. */
+  keepaliveInterval?: number;
+  /** Ping period (ms) for RTT, jitter, loss and clock offset; 0 disables. Default 1000. */
+  pingInterval?: number;
+  /** Longest we hold an owed ack hoping to piggyback it (ms, 0–25). Default 10. */
+  maxAckDelay?: number;
+  /** RTT assumed before the first sample (ms). Default 100. */
+  initialRtt?: number;
+  /** Clamp for the retransmission (probe) timeout, ms. Defaults 30 and 2000. */
+  minRto?: number;
+  maxRto?: number;
+  /** First CONNECT retry interval (ms), backing off ×1.5 up to 1 s. Default 250. */
+  connectRetryInterval?: number;
+  /** Resend lost reliable content. Turn off on transports that are already reliable (WebSocket, polling). Default true. */
+  retransmission?: boolean;
+  /** Partial unreliable fragmented messages older than this (ms) are dropped. Default 2000. */
+  reassemblyTimeout?: number;
+  /** Samples kept for the windowed RTT figures. Default 128. */
+  rttWindow?: number;
+  /** Client: the connection attempt's nonce (u32). Default: random. Set it for reproducible simulations. */
+  nonce?: number;
+  /** Copies of DISCONNECT sent, 10 ms apart. Default 3. */
+  disconnectCopies?: number;
+  /** Event trace; off (and free) when absent. */
+  trace?: TraceListener;
+}
+
+export interface ResolvedOptions {
+  channels: ChannelConfig[];
+  mtu: number;
+  timeout: number;
+  keepaliveInterval: number;
+  pingInterval: number;
+  maxAckDelay: number;
+  initialRtt: number;
+  minRto: number;
+  maxRto: number;
+  connectRetryInterval: number;
+  retransmission: boolean;
+  reassemblyTimeout: number;
+  rttWindow: number;
+  nonce: number;
+  disconnectCopies: number;
+  trace: TraceListener | undefined;
+  /** Payload bytes per fragment. */
+  fragmentSize: number;
+  /** Messages up to this size travel whole. */
+  wholeLimit: number;
+}
+
+function num(name: string, v: number | undefined, def: number, min: number, max: number, integer = false): number {
+  const x = v ?? def;
+  if (typeof x !== 'number' || Number.isNaN(x) || x < min || x > max || (integer && !Number.isInteger(x))) {
+    throw new ConfigError(`${name} must be ${integer ? 'an integer' : 'a number'} in ${min}..${max}, got ${String(v)}`);
+  }
+  return x;
+}
+
+export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
+  const mtu = num('mtu', o.mtu, 1200, 200, 65507, true);
+  const minRto = num('minRto', o.minRto, 30, 1, 60_000);
+  const maxRto = num('maxRto', o.maxRto, 2000, minRto, 600_000);
+  return {
+    channels: resolveChannels(o.channels),
+    mtu,
+    timeout: num('timeout', o.timeout, 10_000, 1, 86_400_000),
+    keepaliveInterval: num('keepaliveInterval', o.keepaliveInterval, 1000, 1, 86_400_000),
+    pingInterval: num('pingInterval', o.pingInterval, 1000, 0, 86_400_000),
+    maxAckDelay: num('maxAckDelay', o.maxAckDelay, 10, 0, 25),
+    initialRtt: num('initialRtt', o.initialRtt, 100, 1, 60_000),
+    minRto,
+    maxRto,
+    connectRetryInterval: num('connectRetryInterval', o.connectRetryInterval, 250, 1, 60_000),
+    retransmission: o.retransmission ?? true,
+    reassemblyTimeout: num('reassemblyTimeout', o.reassemblyTimeout, 2000, 1, 600_000),
+    rttWindow: num('rttWindow', o.rttWindow, 128, 1, 1_000_000, true),
+    nonce: num('nonce', o.nonce, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff, true),
+    disconnectCopies: num('disconnectCopies', o.disconnectCopies, 3, 1, 10, true),
+    trace: o.trace,
+    fragmentSize: mtu - MAX_HEADER_SIZE - MAX_RECORD_HEADER_SIZE,
+    // flags + id + u16 length: the worst whole-record header.
+    wholeLimit: mtu - MAX_HEADER_SIZE - 5,
+  };
+}

@@ -1,0 +1,140 @@
+/** The stats snapshot a host can read at any time (connection.stats(now)), and the counters behind it. */
+
+import type { ChannelKind } from './channel-config.js';
+import type { PingStats } from './ping.js';
+import { RateMeter } from './rate-meter.js';
+import type { ReceiveChannel } from './receive-channel.js';
+import type { RttEstimator } from './rtt-estimator.js';
+import type { SampleSummary, SampleWindow } from './sample-window.js';
+import type { SendChannel } from './send-channel.js';
+
+export interface Counters {
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsLost: number;
+  packetsAcked: number;
+  /** Reliable messages (or fragments) sent again after a loss. */
+  retransmissions: number;
+  duplicatePackets: number;
+  stalePackets: number;
+  malformedPackets: number;
+  duplicateMessages: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  bytesInRate: RateMeter;
+  bytesOutRate: RateMeter;
+  packetsInRate: RateMeter;
+  packetsOutRate: RateMeter;
+}
+
+export function newCounters(): Counters {
+  return {
+    packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, packetsAcked: 0,
+    retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, duplicateMessages: 0,
+    messagesSent: 0, messagesDelivered: 0, messagesDropped: 0,
+    bytesInRate: new RateMeter(), bytesOutRate: new RateMeter(), packetsInRate: new RateMeter(), packetsOutRate: new RateMeter(),
+  };
+}
+
+export interface ChannelStats {
+  channel: number;
+  kind: ChannelKind;
+  /** Sending side: messages held (reliable: not yet acknowledged; unreliable: not yet sent). */
+  queuedMessages: number;
+  queuedBytes: number;
+  /** Units waiting to be resent. */
+  resendQueue: number;
+  /** Receiving side: messages held (waiting for an earlier one, or partially reassembled). */
+  bufferedMessages: number;
+  bufferedBytes: number;
+}
+
+export interface ConnectionStats {
+  state: string;
+  /** Round-trip time from acknowledgements: the estimator behind the timers and a window for display (ms). */
+  rtt: { smoothed: number; variance: number; min: number; latest: number; window: SampleSummary | undefined };
+  /** Ping figures: round trips, jitter, loss each way, clock offset. */
+  ping: PingStats;
+  /** Shorthands from ping: jitter (ms), loss up/down (0..1). */
+  jitter: number;
+  lossUp: number;
+  lossDown: number;
+  packetsSent: number;
+  packetsReceived: number;
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSentPerSecond: number;
+  packetsReceivedPerSecond: number;
+  bytesSentPerSecond: number;
+  bytesReceivedPerSecond: number;
+  packetsLost: number;
+  packetsAcked: number;
+  packetsInFlight: number;
+  retransmissions: number;
+  duplicatePackets: number;
+  stalePackets: number;
+  malformedPackets: number;
+  duplicateMessages: number;
+  messagesSent: number;
+  messagesDelivered: number;
+  messagesDropped: number;
+  /** Bytes of reliable messages not yet acknowledged, all channels. */
+  pendingReliableBytes: number;
+  channels: ChannelStats[];
+}
+
+export interface StatsSources {
+  now: number;
+  state: string;
+  rtt: RttEstimator;
+  rttWindow: SampleWindow;
+  ping: PingStats;
+  counters: Counters;
+  senders: SendChannel[];
+  receivers: ReceiveChannel[];
+  inFlight: number;
+}
+
+export function buildStats(s: StatsSources): ConnectionStats {
+  const c = s.counters;
+  return {
+    state: s.state,
+    rtt: { smoothed: s.rtt.smoothed, variance: s.rtt.variance, min: s.rtt.min, latest: s.rtt.latest, window: s.rttWindow.summary() },
+    ping: s.ping,
+    jitter: s.ping.jitter,
+    lossUp: s.ping.lossUp,
+    lossDown: s.ping.lossDown,
+    packetsSent: c.packetsSent,
+    packetsReceived: c.packetsReceived,
+    bytesSent: c.bytesSent,
+    bytesReceived: c.bytesReceived,
+    packetsSentPerSecond: c.packetsOutRate.perSecond(s.now),
+    packetsReceivedPerSecond: c.packetsInRate.perSecond(s.now),
+    bytesSentPerSecond: c.bytesOutRate.perSecond(s.now),
+    bytesReceivedPerSecond: c.bytesInRate.perSecond(s.now),
+    packetsLost: c.packetsLost,
+    packetsAcked: c.packetsAcked,
+    packetsInFlight: s.inFlight,
+    retransmissions: c.retransmissions,
+    duplicatePackets: c.duplicatePackets,
+    stalePackets: c.stalePackets,
+    malformedPackets: c.malformedPackets,
+    duplicateMessages: c.duplicateMessages,
+    messagesSent: c.messagesSent,
+    messagesDelivered: c.messagesDelivered,
+    messagesDropped: c.messagesDropped,
+    pendingReliableBytes: s.senders.reduce((n, ch) => n + (ch.reliable ? ch.heldBytes : 0), 0),
+    channels: s.senders.map((ch, i) => ({
+      channel: i,
+      kind: ch.config.kind,
+      queuedMessages: ch.heldMessages,
+      queuedBytes: ch.heldBytes,
+      resendQueue: ch.resend.length,
+      bufferedMessages: s.receivers[i]!.bufferedMessages,
+      bufferedBytes: s.receivers[i]!.bufferedBytes,
+    })),
+  };
+}

@@ -1,0 +1,574 @@
+/**
+ * A Connection: one end of a Volley link, as a sans-I/O state machine (like quinn-proto).
+ *
+ * The host owns the socket and the clock. It feeds received datagrams with `handle(datagram, now)`,
+ * collects datagrams to send with `poll(now)`, reads events with `pollEvent()`, and calls `poll` again
+ * no later than `nextTimeout()`. Nothing in here reads a clock, sets a timer or touches the network.
+ *
+ * Lifecycle: client `connect()` → CONNECT (retried) → server host sees a 'connect-request' event and
+ * calls `accept()` or `reject()` → ACCEPT → both 'connected' → `disconnect()` or timeout → 'disconnected'.
+ */
+
+import { packetKindOf, PacketKind, readHeader, type AckInfo } from './header.js';
+import { ByteReader, DecodeError } from './bytes.js';
+import { carriesIds, channelSpec, compareLayouts, type ChannelConfig } from './channel-config.js';
+import { resolveOptions, type ConnectionOptions, type ResolvedOptions } from './connection-options.js';
+import { buildStats, newCounters, type ConnectionStats, type Counters } from './connection-stats.js';
+import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, type ControlPacket } from './control.js';
+import { decodeControlRecord, encodePing, encodePong, type ControlRecord } from './control-record.js';
+import { SendError, StateError } from './errors.js';
+import { LossDetection } from './loss-detection.js';
+import { OrderedReceiver } from './ordered-receiver.js';
+import { PacketAssembler } from './packet-assembler.js';
+import { PingResponder, PingTracker } from './ping.js';
+import { Queue } from './queue.js';
+import { DisconnectReason } from './reason.js';
+import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
+import { ReceivedPackets } from './received-packets.js';
+import { CONTROL_CHANNEL, readRecords, type ChannelIdMode, type MessageRecord } from './record.js';
+import { RttEstimator } from './rtt-estimator.js';
+import { SampleWindow } from './sample-window.js';
+import { SendChannel } from './send-channel.js';
+import { SentPackets, type SentPacket } from './sent-packets.js';
+import { SequencedReceiver } from './sequenced-receiver.js';
+import { unwrap, wrap } from './sequence.js';
+import type { ControlName, TraceListener } from './trace.js';
+import { UnorderedReceiver } from './unordered-receiver.js';
+import { UnreliableReceiver } from './unreliable-receiver.js';
+
+export type ConnectionRole = 'client' | 'server';
+export type ConnectionState = 'idle' | 'connecting' | 'pending' | 'connected' | 'disconnecting' | 'disconnected';
+
+export type ConnectionEvent =
+  /** Server: a client asks to connect; call accept() or reject(). `payload` is what the client passed to connect(). */
+  | { type: 'connect-request'; payload: Uint8Array }
+  | { type: 'connected'; connectionId: number }
+  | { type: 'message'; channel: number; data: Uint8Array }
+  | { type: 'disconnected'; reason: number; text: string; by: 'local' | 'peer' };
+
+const MAX_CONNECT_RETRY = 1000;
+const DISCONNECT_SPACING = 10;
+
+export class Connection {
+  readonly options: ResolvedOptions;
+  private stateValue: ConnectionState = 'idle';
+  private connectionIdValue = 0;
+  private now = 0;
+  private readonly trace: TraceListener | undefined;
+  private readonly events = new Queue<ConnectionEvent>();
+  private readonly controlOut: Uint8Array[] = [];
+  private readonly recordsOut: Uint8Array[] = [];
+
+  private readonly senders: SendChannel[];
+  private readonly receivers: ReceiveChannel[];
+  private readonly assembler: PacketAssembler;
+  private readonly received = new ReceivedPackets();
+  private readonly sent = new SentPackets();
+  private readonly rtt: RttEstimator;
+  private readonly rttWindow: SampleWindow;
+  private readonly loss: LossDetection;
+  private readonly pinger: PingTracker;
+  private readonly ponger = new PingResponder();
+  private readonly idMode: (channel: number) => ChannelIdMode;
+  readonly counters: Counters;
+
+  private nextSeq = 0;
+  private lastReceivedAt = 0;
+  private lastSentAt = 0;
+  // Handshake
+  private connectPayload: Uint8Array = new Uint8Array(0);
+  private connectAttempt = 0;
+  private readonly attemptSentAt = new Float64Array(256);
+  private nextConnectAt = Infinity;
+  private connectDeadline = Infinity;
+  private peerNonce = 0;
+  private connectSize = 0;
+  // Teardown
+  private disconnectPacket: Uint8Array | undefined;
+  private disconnectCopiesLeft = 0;
+  private nextDisconnectAt = Infinity;
+  private disconnectInfo: { reason: number; text: string } | undefined;
+
+  constructor(
+    readonly role: ConnectionRole,
+    options: ConnectionOptions = {},
+  ) {
+    const o = (this.options = resolveOptions(options));
+    this.trace = o.trace;
+    this.senders = o.channels.map((c, i) => new SendChannel(i, c, o.fragmentSize, o.wholeLimit));
+    this.receivers = o.channels.map((c, i) => makeReceiver({ index: i, config: c, reassemblyTimeout: o.reassemblyTimeout }));
+    const order = [...this.senders].sort((a, b) => b.config.priority - a.config.priority || a.index - b.index);
+    this.assembler = new PacketAssembler(o.mtu, order);
+    this.rtt = new RttEstimator({ initialRtt: o.initialRtt, maxAckDelay: o.maxAckDelay });
+    this.rttWindow = new SampleWindow(o.rttWindow);
+    this.loss = new LossDetection(this.sent, this.rtt, { minRto: o.minRto, maxRto: o.maxRto });
+    this.pinger = new PingTracker({ interval: o.pingInterval });
+    const modes: ChannelIdMode[] = o.channels.map((c) => (carriesIds(c.kind) ? 'id' : 'plain'));
+    this.idMode = (ch) => (ch === CONTROL_CHANNEL ? 'plain' : modes[ch]);
+    this.counters = newCounters();
+  }
+
+  /** A client connection; call connect() to start. */
+  static client(options?: ConnectionOptions): Connection {
+    return new Connection('client', options);
+  }
+
+  /** A server connection, fed the client's first datagram (its CONNECT). */
+  static server(options?: ConnectionOptions): Connection {
+    return new Connection('server', options);
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+
+  /** Connection id assigned by the server (0 until connected). */
+  get connectionId(): number {
+    return this.connectionIdValue;
+  }
+
+  get channels(): readonly ChannelConfig[] {
+    return this.options.channels;
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** Client: start connecting. `payload` (≤ 1024 bytes, e.g. an auth token) reaches the server's host. */
+  connect(now: number, payload: Uint8Array = new Uint8Array(0)): void {
+    if (this.role !== 'client') throw new StateError('connect() is for client connections');
+    if (this.stateValue !== 'idle') throw new StateError(`connect() in state '${this.stateValue}'`);
+    this.tick(now);
+    this.connectPayload = payload.slice();
+    this.setState('connecting');
+    this.nextConnectAt = now;
+    this.connectDeadline = now + this.options.timeout;
+  }
+
+  /** Server: accept the pending connect request under `connectionId` (u32, chosen by the host). */
+  accept(now: number, connectionId: number): void {
+    if (this.stateValue !== 'pending') throw new StateError(`accept() in state '${this.stateValue}'`);
+    this.tick(now);
+    this.connectionIdValue = connectionId >>> 0;
+    this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: this.connectAttempt });
+    this.lastReceivedAt = now;
+    this.lastSentAt = now;
+    this.setState('connected');
+    this.events.push({ type: 'connected', connectionId: this.connectionIdValue });
+  }
+
+  /** Server: refuse the pending connect request; the client gets `reason` and `text`. */
+  reject(now: number, reason: number = DisconnectReason.Rejected, text = ''): void {
+    if (this.stateValue !== 'pending') throw new StateError(`reject() in state '${this.stateValue}'`);
+    this.tick(now);
+    this.queueControl('reject', encodeRejectFor(this.connectSize, this.peerNonce, reason, text));
+    this.finish(reason, text, 'local');
+  }
+
+  /** Close: the peer is told (DISCONNECT, sent redundantly) unless we never got connected. */
+  disconnect(now: number, reason: number = DisconnectReason.Closed, text = ''): void {
+    this.tick(now);
+    if (this.stateValue === 'pending') return this.reject(now, reason, text);
+    if (this.stateValue !== 'connected') {
+      if (this.stateValue !== 'disconnected' && this.stateValue !== 'disconnecting') this.finish(reason, text, 'local');
+      return;
+    }
+    this.disconnectPacket = encodeControl({ type: 'disconnect', connectionId: this.connectionIdValue, reason, text });
+    this.disconnectCopiesLeft = this.options.disconnectCopies;
+    this.nextDisconnectAt = now;
+    this.disconnectInfo = { reason, text };
+    this.setState('disconnecting');
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  /**
+   * Queues a message on a channel (the bytes are copied). Returns its 16-bit message id, or undefined on
+   * an `unreliable` channel. Throws SendError: 'unknown-channel', 'message-too-large', 'backpressure'
+   * (reliable channel full: retry after acks), 'closed'. Queued messages go out at the next poll().
+   */
+  send(channel: number, data: Uint8Array): number | undefined {
+    const ch = this.senders[channel];
+    if (!ch) throw new SendError('unknown-channel', `no channel ${channel} (this connection has ${this.senders.length})`);
+    if (this.stateValue === 'disconnecting' || this.stateValue === 'disconnected') {
+      throw new SendError('closed', `connection is ${this.stateValue}`);
+    }
+    const { message, dropped } = ch.enqueue(data.slice());
+    this.counters.messagesSent++;
+    for (const d of dropped) {
+      this.counters.messagesDropped++;
+      this.trace?.({ type: 'message-dropped', t: this.now, channel, ...(d.id >= 0 ? { id: wrap(d.id) } : {}), reason: 'queue-full' });
+    }
+    const id = message.id >= 0 && ch.carriesIds ? wrap(message.id) : undefined;
+    this.trace?.({ type: 'message-queued', t: this.now, channel, ...(id !== undefined ? { id } : {}), size: data.length });
+    return id;
+  }
+
+  // ---- receiving -------------------------------------------------------------------------------
+
+  /** Feeds one received datagram. Never throws for any input: bad packets are counted and dropped. */
+  handle(datagram: Uint8Array, now: number): void {
+    this.tick(now);
+    this.counters.bytesReceived += datagram.length;
+    this.counters.packetsReceived++;
+    this.counters.bytesInRate.add(now, datagram.length);
+    this.counters.packetsInRate.add(now, 1);
+    try {
+      const kind = packetKindOf(datagram);
+      if (kind === undefined) throw new DecodeError(datagram.length === 0 ? 'empty datagram' : 'unknown packet kind');
+      if (kind === PacketKind.Control) this.handleControl(decodeControl(datagram), datagram.length);
+      else this.handleData(datagram);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      this.malformed(datagram.length, e.message);
+    }
+  }
+
+  /** The next event (delivered message, state change), or undefined. */
+  pollEvent(): ConnectionEvent | undefined {
+    return this.events.shift();
+  }
+
+  private malformed(size: number, error: string): void {
+    this.counters.malformedPackets++;
+    this.trace?.({ type: 'packet-malformed', t: this.now, size, error });
+  }
+
+  private handleControl(p: ControlPacket, size: number): void {
+    this.trace?.({ type: 'control-received', t: this.now, packet: p.type, size });
+    switch (p.type) {
+      case 'connect':
+        if (this.role !== 'server') throw new DecodeError('CONNECT sent to a client');
+        return this.onConnect(p, size);
+      case 'accept':
+        if (this.stateValue !== 'connecting' || p.nonce !== this.options.nonce) return;
+        this.lastReceivedAt = this.now;
+        this.connectionIdValue = p.connectionId;
+        this.rtt.addSample(this.now - this.attemptSentAt[p.attempt]!, 0);
+        this.rttWindow.add(this.now - this.attemptSentAt[p.attempt]!);
+        this.lastSentAt = this.now;
+        this.setState('connected');
+        this.events.push({ type: 'connected', connectionId: p.connectionId });
+        return;
+      case 'reject':
+        if (this.stateValue !== 'connecting' || p.nonce !== this.options.nonce) return;
+        return this.finish(p.reason, p.text, 'peer');
+      case 'disconnect':
+        if (p.connectionId !== this.connectionIdValue) return;
+        if (this.stateValue === 'connected' || this.stateValue === 'disconnecting') this.finish(p.reason, p.text, 'peer');
+    }
+  }
+
+  private onConnect(p: Extract<ControlPacket, { type: 'connect' }>, size: number): void {
+    if (this.stateValue === 'idle') {
+      this.peerNonce = p.nonce;
+      this.connectSize = size;
+      this.connectAttempt = p.attempt;
+      this.lastReceivedAt = this.now;
+      if (p.version !== PROTOCOL_VERSION) {
+        this.setState('pending');
+        return this.reject(this.now, DisconnectReason.VersionMismatch, `server speaks protocol ${PROTOCOL_VERSION}, client ${p.version}`);
+      }
+      const mismatch = compareLayouts(this.options.channels.map(channelSpec), p.channels);
+      if (mismatch) {
+        this.setState('pending');
+        return this.reject(this.now, DisconnectReason.ChannelMismatch, mismatch);
+      }
+      this.setState('pending');
+      this.events.push({ type: 'connect-request', payload: p.payload });
+      return;
+    }
+    if (p.nonce !== this.peerNonce) return;
+    this.connectAttempt = p.attempt;
+    this.lastReceivedAt = this.now;
+    // Our ACCEPT was lost: answer this CONNECT again (one reply per request, never larger).
+    if (this.stateValue === 'connected') {
+      this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: p.attempt });
+    }
+  }
+
+  private handleData(datagram: Uint8Array): void {
+    if (this.stateValue !== 'connected') return; // early (before ACCEPT) or late: ignored
+    const r = new ByteReader(datagram);
+    const header = readHeader(r);
+    const records = readRecords(r, this.idMode);
+    const n = this.received.unwrap(header.sequence);
+    const verdict = this.received.check(n);
+    if (verdict === 'duplicate' || verdict === 'stale') {
+      if (verdict === 'duplicate') this.counters.duplicatePackets++;
+      else this.counters.stalePackets++;
+      this.trace?.({ type: verdict === 'duplicate' ? 'packet-duplicate' : 'packet-stale', t: this.now, seq: header.sequence });
+      return;
+    }
+    if (verdict === 'out-of-window') throw new DecodeError(`packet ${header.sequence} is far outside the receive window`);
+    let ackN = -1;
+    if (header.ack) {
+      ackN = unwrap(header.ack.ack, this.nextSeq - 1);
+      if (ackN >= this.nextSeq || ackN < 0) throw new DecodeError(`acknowledges packet ${header.ack.ack}, which was never sent`);
+    }
+    // Pass 1: every record must be acceptable before anything changes.
+    const controls: ControlRecord[] = [];
+    const extra: number[] = [];
+    for (const rec of records) {
+      if (rec.channel === CONTROL_CHANNEL) {
+        controls.push(decodeControlRecord(rec.data));
+        continue;
+      }
+      const rc = this.receivers[rec.channel]!;
+      extra[rec.channel] = (extra[rec.channel] ?? 0) + rc.cost(rec);
+      const why = rc.check(rec, extra[rec.channel]!);
+      if (why) throw new DecodeError(`channel ${rec.channel}: ${why}`);
+    }
+    // Pass 2: apply.
+    this.lastReceivedAt = this.now;
+    this.received.record(n, records.length > 0, this.now, this.options.maxAckDelay);
+    if (this.trace) {
+      this.trace({ type: 'packet-received', t: this.now, seq: header.sequence, size: datagram.length, records: records.map(traceRecord) });
+    }
+    if (header.ack) this.onAck(header.ack, ackN);
+    for (const c of controls) this.onControlRecord(c);
+    for (const rec of records) if (rec.channel !== CONTROL_CHANNEL) this.receivers[rec.channel]!.accept(rec, this.now, this.sink);
+  }
+
+  private onControlRecord(c: ControlRecord): void {
+    if (c.type === 'ping') this.recordsOut.push(encodePong(this.ponger.onPing(c.ping, this.now)));
+    else this.pinger.onPong(c.pong, this.now);
+  }
+
+  private onAck(ack: AckInfo, largest: number): void {
+    const now = this.now;
+    let progress = false;
+    const largestPacket = this.sent.get(largest);
+    if (largestPacket) {
+      const sample = now - largestPacket.sentAt;
+      this.rtt.addSample(sample, ack.delay ?? 0);
+      this.rttWindow.add(sample);
+    }
+    for (let i = -1; i < 32; i++) {
+      if (i >= 0 && !((ack.bits >>> i) & 1)) continue;
+      const p = this.sent.take(largest - 1 - i);
+      if (!p) continue;
+      progress = true;
+      this.counters.packetsAcked++;
+      this.trace?.({ type: 'packet-acked', t: now, seq: wrap(p.seq), rtt: now - p.sentAt });
+      for (const u of p.units) this.senders[u.message.channel]!.onUnitAcked(u.message, u.unit);
+    }
+    if (largest > this.sent.largestAcked) this.sent.largestAcked = largest;
+    if (progress) this.loss.onAckProgress();
+    if (this.options.retransmission) this.loss.detect(now, this.onLost);
+  }
+
+  private readonly onLost = (p: SentPacket, reason: 'packet-threshold' | 'time-threshold' | 'probe-timeout'): void => {
+    this.counters.packetsLost++;
+    this.trace?.({ type: 'packet-lost', t: this.now, seq: wrap(p.seq), reason });
+    for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
+  };
+
+  private readonly sink: ReceiveSink = {
+    deliver: (channel, id, data) => {
+      this.counters.messagesDelivered++;
+      this.trace?.({ type: 'message-delivered', t: this.now, channel, ...(id !== undefined ? { id } : {}), size: data.length });
+      this.events.push({ type: 'message', channel, data });
+    },
+    buffered: (channel, id, waitingFor) => {
+      this.trace?.({ type: 'message-buffered', t: this.now, channel, id, waitingFor });
+    },
+    duplicate: (channel, id) => {
+      this.counters.duplicateMessages++;
+      this.trace?.({ type: 'message-duplicate', t: this.now, channel, id });
+    },
+    dropped: (channel, id, reason) => {
+      this.counters.messagesDropped++;
+      this.trace?.({ type: 'message-dropped', t: this.now, channel, ...(id !== undefined ? { id } : {}), reason });
+    },
+  };
+
+  // ---- output and timers -----------------------------------------------------------------------
+
+  /** Datagrams to send now (each valid until the next poll). Runs every timer that is due. */
+  poll(now: number): Uint8Array[] {
+    this.tick(now);
+    const out: Uint8Array[] = [];
+    this.runTimers();
+    for (const c of this.controlOut) out.push(c);
+    this.controlOut.length = 0;
+    if (this.stateValue === 'connected') this.flush(out);
+    if (this.stateValue === 'disconnecting' && this.now >= this.nextDisconnectAt) {
+      out.push(this.disconnectPacket!);
+      this.traceControl('disconnect', this.disconnectPacket!.length);
+      if (--this.disconnectCopiesLeft > 0) this.nextDisconnectAt = this.now + DISCONNECT_SPACING;
+      else this.finish(this.disconnectInfo!.reason, this.disconnectInfo!.text, 'local');
+    }
+    for (const d of out) {
+      this.counters.packetsSent++;
+      this.counters.bytesSent += d.length;
+      this.counters.bytesOutRate.add(this.now, d.length);
+      this.counters.packetsOutRate.add(this.now, 1);
+    }
+    return out;
+  }
+
+  /** Absolute time (ms) by which poll() must be called again; Infinity when nothing is scheduled. */
+  nextTimeout(): number {
+    switch (this.stateValue) {
+      case 'idle':
+      case 'disconnected':
+        return this.controlOut.length > 0 ? this.now : Infinity;
+      case 'connecting':
+        return Math.min(this.nextConnectAt, this.connectDeadline);
+      case 'pending':
+        return this.controlOut.length > 0 ? this.now : this.lastReceivedAt + this.options.timeout;
+      case 'disconnecting':
+        return this.nextDisconnectAt;
+    }
+    if (this.controlOut.length > 0 || this.recordsOut.length > 0) return this.now;
+    if (!this.sent.full && this.senders.some((c) => c.hasWork)) return this.now;
+    let t = Math.min(
+      this.lastReceivedAt + this.options.timeout,
+      this.received.ackDue,
+      this.pinger.nextPingTime(),
+      this.lastSentAt + this.options.keepaliveInterval,
+    );
+    if (this.options.retransmission) t = Math.min(t, this.loss.nextTimeout());
+    return t;
+  }
+
+  private runTimers(): void {
+    const now = this.now;
+    if (this.stateValue === 'connecting') {
+      if (now >= this.connectDeadline) {
+        this.finish(DisconnectReason.ConnectTimeout, 'no answer from the server', 'local');
+        return;
+      }
+      if (now >= this.nextConnectAt) {
+        this.connectAttempt = (this.connectAttempt + 1) & 0xff;
+        this.attemptSentAt[this.connectAttempt] = now;
+        this.sendControl({
+          type: 'connect', version: PROTOCOL_VERSION, nonce: this.options.nonce, attempt: this.connectAttempt,
+          channels: this.options.channels.map(channelSpec), payload: this.connectPayload,
+        });
+        const retry = this.options.connectRetryInterval * 1.5 ** Math.min(this.connectAttempt - 1, 20);
+        this.nextConnectAt = now + Math.min(retry, MAX_CONNECT_RETRY);
+      }
+      return;
+    }
+    if (this.stateValue === 'pending' || this.stateValue === 'connected') {
+      if (now - this.lastReceivedAt >= this.options.timeout) {
+        this.finish(DisconnectReason.Timeout, `nothing received for ${this.options.timeout} ms`, 'local');
+        return;
+      }
+    }
+    if (this.stateValue !== 'connected') return;
+    if (this.options.retransmission && now >= this.loss.nextTimeout()) {
+      if (this.loss.lossTimerArmed) this.loss.detect(now, this.onLost);
+      else this.loss.onProbeTimeout(this.onLost);
+    }
+    for (const rc of this.receivers) rc.expire(now, this.sink);
+    const ping = this.pinger.poll(now);
+    if (ping) this.recordsOut.push(encodePing(ping));
+  }
+
+  /** Sends everything that is due: records, messages, owed acks, a keepalive. */
+  private flush(out: Uint8Array[]): void {
+    const now = this.now;
+    const keepalive = now - this.lastSentAt >= this.options.keepaliveInterval;
+    for (let guard = 0; guard < 1_000_000; guard++) {
+      const dataAllowed = !this.sent.full;
+      const work = this.recordsOut.length > 0 || (dataAllowed && this.senders.some((c) => c.hasWork));
+      const ackOwed = this.received.ackDue <= now;
+      if (!work && !ackOwed && !(keepalive && guard === 0)) break;
+      const ack = this.received.ackInfo(now);
+      const seq = this.nextSeq++;
+      const p = this.assembler.assemble(seq, ack, this.recordsOut, dataAllowed, this.trace !== undefined);
+      const newlyAcked = ack ? this.received.onAckSent(this.trace !== undefined) : [];
+      if (p.records > 0) this.sent.add({ seq, sentAt: now, size: p.bytes.length, units: p.units });
+      for (const r of p.resent) {
+        this.counters.retransmissions++;
+        const m = r.unit.message;
+        this.trace?.({
+          type: 'message-retransmitted', t: now, channel: m.channel, id: wrap(m.id),
+          ...(m.fragmented ? { fragment: [r.unit.unit, m.units] as [number, number] } : {}),
+          seq: wrap(seq), previousSeq: wrap(r.previous),
+        });
+      }
+      if (this.trace) {
+        this.trace({
+          type: 'packet-sent', t: now, seq: wrap(seq), size: p.bytes.length,
+          ...(ack ? { ack: ack.ack } : {}), acked: newlyAcked.map(wrap), records: p.trace!,
+        });
+      }
+      this.lastSentAt = now;
+      out.push(p.bytes);
+      if (p.records === 0 && !work) break;
+    }
+  }
+
+  // ---- stats and helpers ----------------------------------------------------------------------
+
+  /** A snapshot of everything measured so far. Cheap enough to read every frame. */
+  stats(now: number = this.now): ConnectionStats {
+    this.tick(now);
+    return buildStats({
+      now: this.now, state: this.stateValue, rtt: this.rtt, rttWindow: this.rttWindow, ping: this.pinger.stats(this.now),
+      counters: this.counters, senders: this.senders, receivers: this.receivers, inFlight: this.sent.size,
+    });
+  }
+
+  /** The peer's clock at local time `now`, from ping (now itself before the first pong). */
+  peerTime(now: number = this.now): number {
+    return this.pinger.peerTime(now);
+  }
+
+  private tick(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+
+  private setState(s: ConnectionState): void {
+    this.stateValue = s;
+    this.trace?.({ type: 'state', t: this.now, state: s });
+  }
+
+  private sendControl(p: ControlPacket): void {
+    this.queueControl(p.type, encodeControl(p));
+  }
+
+  private queueControl(name: ControlName, bytes: Uint8Array): void {
+    this.controlOut.push(bytes);
+    this.traceControl(name, bytes.length);
+  }
+
+  private traceControl(name: ControlName, size: number): void {
+    this.trace?.({ type: 'control-sent', t: this.now, packet: name, size });
+  }
+
+  private finish(reason: number, text: string, by: 'local' | 'peer'): void {
+    if (this.stateValue === 'disconnected') return;
+    this.setState('disconnected');
+    this.nextConnectAt = this.connectDeadline = this.nextDisconnectAt = Infinity;
+    this.sent.clear();
+    this.recordsOut.length = 0;
+    this.events.push({ type: 'disconnected', reason, text, by });
+  }
+}
+
+function makeReceiver(ctx: ReceiveChannelContext): ReceiveChannel {
+  switch (ctx.config.kind) {
+    case 'reliable-ordered':
+      return new OrderedReceiver(ctx);
+    case 'reliable-unordered':
+      return new UnorderedReceiver(ctx);
+    case 'unreliable-sequenced':
+      return new SequencedReceiver(ctx);
+    case 'unreliable':
+      return new UnreliableReceiver(ctx);
+  }
+}
+
+function traceRecord(r: MessageRecord) {
+  return {
+    channel: r.channel,
+    ...(r.id !== undefined ? { id: r.id } : {}),
+    ...(r.fragment ? { fragment: [r.fragment.index, r.fragment.count] as [number, number] } : {}),
+    size: r.data.length,
+    retransmit: false,
+  };
+}

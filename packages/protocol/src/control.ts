@@ -1,0 +1,136 @@
+/**
+ * Control packets: connection setup and teardown, outside the sequenced packet stream
+ * (docs/protocol.md §5). Prefix byte 0b01tttttt, t = control type.
+ *
+ *   CONNECT    version u8 | nonce u32 | attempt u8 | channel count u8 | channel spec × count | payload length u16 | payload
+ *              channel spec = kind u8 | window u16 | max message size u32 | max queued bytes u32
+ *   ACCEPT     nonce u32 | connection id u32 | attempt u8
+ *   REJECT     nonce u32 | reason u8 | text length u8 | text (UTF-8)
+ *   DISCONNECT connection id u32 | reason u8 | text length u8 | text (UTF-8)
+ *
+ * No reply is ever larger than the CONNECT that caused it: ACCEPT is 10 bytes (a CONNECT is at least 21),
+ * and REJECT's text is cut to fit.
+ */
+
+import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
+import type { ChannelSpec } from './channel-config.js';
+import { PacketKind } from './header.js';
+import { decodeText, encodeText } from './text.js';
+
+export const PROTOCOL_VERSION = 1;
+const CHANNEL_SPEC_SIZE = 11;
+
+export const ControlType = { Connect: 1, Accept: 2, Reject: 3, Disconnect: 4 } as const;
+
+/** Most application bytes a CONNECT can carry (e.g. an auth token). */
+export const MAX_CONNECT_PAYLOAD = 1024;
+/** Longest reason text in a DISCONNECT. */
+export const MAX_REASON_TEXT = 200;
+
+export interface ConnectPacket {
+  type: 'connect';
+  version: number;
+  /** Random number chosen by the client for this connection attempt series. */
+  nonce: number;
+  /** Retry counter, echoed by ACCEPT so the client can time the handshake round trip. */
+  attempt: number;
+  /** The channel layout, so a mismatch is refused clearly instead of corrupting messages. */
+  channels: ChannelSpec[];
+  payload: Uint8Array;
+}
+export interface AcceptPacket {
+  type: 'accept';
+  nonce: number;
+  connectionId: number;
+  attempt: number;
+}
+export interface RejectPacket {
+  type: 'reject';
+  nonce: number;
+  reason: number;
+  text: string;
+}
+export interface DisconnectPacket {
+  type: 'disconnect';
+  connectionId: number;
+  reason: number;
+  text: string;
+}
+export type ControlPacket = ConnectPacket | AcceptPacket | RejectPacket | DisconnectPacket;
+
+const PREFIX = PacketKind.Control << 6;
+
+export function encodeControl(p: ControlPacket): Uint8Array {
+  switch (p.type) {
+    case 'connect': {
+      if (p.payload.length > MAX_CONNECT_PAYLOAD) {
+        throw new RangeError(`connect payload of ${p.payload.length} bytes exceeds ${MAX_CONNECT_PAYLOAD}`);
+      }
+      const w = ByteWriter.ofSize(10 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length);
+      w.u8(PREFIX | ControlType.Connect).u8(p.version).u32(p.nonce >>> 0).u8(p.attempt & 0xff).u8(p.channels.length);
+      for (const c of p.channels) w.u8(c.kind).u16(c.window).u32(c.maxMessageSize).u32(c.maxQueuedBytes);
+      return w.u16(p.payload.length).raw(p.payload).bytes;
+    }
+    case 'accept':
+      return ByteWriter.ofSize(10)
+        .u8(PREFIX | ControlType.Accept)
+        .u32(p.nonce >>> 0)
+        .u32(p.connectionId >>> 0)
+        .u8(p.attempt & 0xff).bytes;
+    case 'reject':
+    case 'disconnect': {
+      const text = encodeText(p.text, MAX_REASON_TEXT);
+      const w = ByteWriter.ofSize(7 + text.length);
+      w.u8(PREFIX | (p.type === 'reject' ? ControlType.Reject : ControlType.Disconnect));
+      w.u32((p.type === 'reject' ? p.nonce : p.connectionId) >>> 0);
+      return w.u8(p.reason & 0xff).u8(text.length).raw(text).bytes;
+    }
+  }
+}
+
+/** A REJECT for `connect`, its text cut so the reply is no larger than the request. */
+export function encodeRejectFor(connectSize: number, nonce: number, reason: number, text: string): Uint8Array {
+  return encodeControl({ type: 'reject', nonce, reason, text: decodeText(encodeText(text, Math.max(0, connectSize - 7))) });
+}
+
+/** Decodes a control packet. Throws DecodeError on malformed input (including trailing bytes). */
+export function decodeControl(datagram: Uint8Array): ControlPacket {
+  const r = new ByteReader(datagram);
+  const prefix = r.u8('prefix');
+  if (prefix >>> 6 !== PacketKind.Control) throw new DecodeError('not a control packet');
+  let p: ControlPacket;
+  switch (prefix & 0x3f) {
+    case ControlType.Connect: {
+      const version = r.u8('version');
+      const nonce = r.u32('nonce');
+      const attempt = r.u8('attempt');
+      const count = r.u8('channel count');
+      const channels: ChannelSpec[] = [];
+      for (let i = 0; i < count; i++) {
+        channels.push({ kind: r.u8('channel kind'), window: r.u16('channel window'), maxMessageSize: r.u32('max message size'), maxQueuedBytes: r.u32('max queued bytes') });
+      }
+      const len = r.u16('payload length');
+      if (len > MAX_CONNECT_PAYLOAD) throw new DecodeError(`connect payload length ${len} over ${MAX_CONNECT_PAYLOAD}`);
+      p = { type: 'connect', version, nonce, attempt, channels, payload: r.bytesView(len, 'connect payload').slice() };
+      break;
+    }
+    case ControlType.Accept:
+      p = { type: 'accept', nonce: r.u32('nonce'), connectionId: r.u32('connection id'), attempt: r.u8('attempt') };
+      break;
+    case ControlType.Reject:
+    case ControlType.Disconnect: {
+      const isReject = (prefix & 0x3f) === ControlType.Reject;
+      const id = r.u32(isReject ? 'nonce' : 'connection id');
+      const reason = r.u8('reason');
+      const text = decodeText(r.bytesView(r.u8('text length'), 'reason text'));
+      p = isReject
+        ? { type: 'reject', nonce: id, reason, text }
+        : { type: 'disconnect', connectionId: id, reason, text };
+      break;
+    }
+    default:
+      throw new DecodeError(`unknown control type ${prefix & 0x3f}`);
+  }
+  if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing byte(s) after control packet`);
+  return p;
+}

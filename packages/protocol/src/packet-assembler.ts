@@ -1,0 +1,111 @@
+/**
+ * Fills packets: header first, then the protocol's control records, then each channel's resends and
+ * new messages in priority order, as many as fit in the MTU. Many small messages coalesce into one
+ * packet; a message that does not fit whole in an empty packet was fragmented when queued.
+ */
+
+import { ByteWriter } from './bytes.js';
+import { headerSize, writeHeader, type AckInfo } from './header.js';
+import { CONTROL_CHANNEL, recordSize, writeRecord, type MessageRecord } from './record.js';
+import type { SendChannel } from './send-channel.js';
+import type { SentUnit } from './sent-packets.js';
+import { seqAdd, wrap } from './sequence.js';
+import type { TraceRecord } from './trace.js';
+
+export interface AssembledPacket {
+  bytes: Uint8Array;
+  /** Reliable units this packet carries. */
+  units: SentUnit[];
+  /** Number of records (0: an ack-only packet, which asks for no ack). */
+  records: number;
+  /** Units resent in this packet, with the packet that carried each before. */
+  resent: { unit: SentUnit; previous: number }[];
+  /** Filled only when tracing. */
+  trace: TraceRecord[] | undefined;
+}
+
+export class PacketAssembler {
+  constructor(
+    private readonly mtu: number,
+    /** Channels in the order to serve them (priority, then index). */
+    private readonly order: SendChannel[],
+  ) {}
+
+  /**
+   * Builds one packet numbered `seq` (unwrapped). `controls` are consumed from the front.
+   * With `dataAllowed` false (too many packets in flight) only control records go in.
+   */
+  assemble(seq: number, ack: AckInfo | undefined, controls: Uint8Array[], dataAllowed: boolean, tracing: boolean): AssembledPacket {
+    const header = ack ? { sequence: wrap(seq), ack } : { sequence: wrap(seq) };
+    const w = ByteWriter.ofSize(this.mtu);
+    writeHeader(w, header);
+    let budget = this.mtu - headerSize(header);
+    const units: SentUnit[] = [];
+    const resent: { unit: SentUnit; previous: number }[] = [];
+    const trace: TraceRecord[] | undefined = tracing ? [] : undefined;
+    let records = 0;
+
+    while (controls.length > 0) {
+      const rec: MessageRecord = { channel: CONTROL_CHANNEL, data: controls[0]! };
+      const size = recordSize(rec, false);
+      if (size > budget) break;
+      writeRecord(w, rec, false);
+      budget -= size;
+      records++;
+      controls.shift();
+      trace?.push({ channel: CONTROL_CHANNEL, size: rec.data.length, retransmit: false });
+    }
+
+    for (const ch of dataAllowed ? this.order : []) {
+      let lastId: number | undefined;
+      for (;;) {
+        let resend = true;
+        let entry = ch.resend.peek();
+        while (entry && entry.message.acked![entry.unit]) {
+          entry.message.requeued![entry.unit] = 0;
+          ch.resend.shift();
+          entry = ch.resend.peek();
+        }
+        let message = entry?.message;
+        let unit = entry?.unit ?? 0;
+        if (!message) {
+          resend = false;
+          message = ch.fresh.peek();
+          if (!message) break;
+          unit = message.nextUnit;
+        }
+        const data = message.unitData(unit);
+        const rec: MessageRecord = { channel: ch.index, data };
+        if (message.id >= 0) rec.id = wrap(message.id);
+        if (message.fragmented) rec.fragment = { index: unit, count: message.units };
+        const implied = ch.carriesIds && !rec.fragment && lastId !== undefined && seqAdd(lastId, 1) === rec.id;
+        const size = recordSize(rec, implied);
+        if (size > budget) break;
+        writeRecord(w, rec, implied);
+        budget -= size;
+        records++;
+        lastId = rec.fragment ? undefined : rec.id;
+        if (resend) {
+          ch.resend.shift();
+          message.requeued![unit] = 0;
+          resent.push({ unit: { message, unit }, previous: message.lastPacket![unit]! });
+        } else if (++message.nextUnit >= message.units) {
+          ch.fresh.shift();
+        }
+        if (ch.reliable) {
+          message.lastPacket![unit] = seq;
+          units.push({ message, unit });
+        } else {
+          ch.releaseSent(data.length);
+        }
+        if (trace) {
+          const t: TraceRecord = { channel: ch.index, size: data.length, retransmit: resend };
+          if (rec.id !== undefined) t.id = rec.id;
+          if (rec.fragment) t.fragment = [rec.fragment.index, rec.fragment.count];
+          trace.push(t);
+        }
+      }
+    }
+    return { bytes: w.written(), units, records, resent, trace };
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The sending half of one channel: the queue of new messages, the resend queue (reliable kinds),
+ * the byte cap and the reliable window.
+ *
+ * Reliable kinds hold every message from the oldest unacknowledged id up to the newest queued one;
+ * their bytes ("span") never exceed maxQueuedBytes and their ids never run more than `window` ahead,
+ * so the receiver never has to buffer more than the same limits (docs/protocol.md §6).
+ * Unreliable kinds hold only messages not yet sent; over the cap the oldest are dropped.
+ */
+
+import { carriesIds, isReliable, type ChannelConfig } from './channel-config.js';
+import { SendError } from './errors.js';
+import { OutgoingMessage, type ResendUnit } from './outgoing-message.js';
+import { Queue } from './queue.js';
+
+export class SendChannel {
+  readonly reliable: boolean;
+  readonly carriesIds: boolean;
+  /** Next message id to assign (unwrapped). */
+  nextId = 0;
+  /** Reliable: oldest message id not fully acknowledged (unwrapped). */
+  oldestUnacked = 0;
+  /** Reliable: bytes from oldestUnacked to the newest queued message. Unreliable: bytes not yet sent. */
+  heldBytes = 0;
+  readonly fresh = new Queue<OutgoingMessage>();
+  readonly resend = new Queue<ResendUnit>();
+  /** Reliable: messages in the span, by id, until the oldest passes them. */
+  private readonly span = new Map<number, OutgoingMessage>();
+  /** Counter for fragment groups on an `unreliable` channel (which has no message ids otherwise). */
+  private fragmentGroup = 0;
+
+  constructor(
+    readonly index: number,
+    readonly config: ChannelConfig,
+    private readonly fragmentSize: number,
+    private readonly wholeLimit: number,
+  ) {
+    this.reliable = isReliable(config.kind);
+    this.carriesIds = carriesIds(config.kind);
+  }
+
+  /**
+   * Queues a message. Returns the message and any unreliable messages dropped to make room.
+   * Throws SendError('message-too-large' | 'backpressure').
+   */
+  enqueue(data: Uint8Array): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+    const size = data.length;
+    if (size > this.config.maxMessageSize) {
+      throw new SendError(
+        'message-too-large',
+        `message of ${size} bytes exceeds channel ${this.index}'s maxMessageSize of ${this.config.maxMessageSize}`,
+      );
+    }
+    const dropped: OutgoingMessage[] = [];
+    if (this.reliable) {
+      if (this.heldBytes + size > this.config.maxQueuedBytes) {
+        throw new SendError(
+          'backpressure',
+          `channel ${this.index} holds ${this.heldBytes} unacknowledged bytes; ${size} more would pass maxQueuedBytes (${this.config.maxQueuedBytes})`,
+        );
+      }
+      if (this.nextId - this.oldestUnacked >= this.config.window) {
+        throw new SendError(
+          'backpressure',
+          `channel ${this.index} has ${this.config.window} messages in flight (its window); wait for acknowledgements`,
+        );
+      }
+    } else {
+      while (this.heldBytes + size > this.config.maxQueuedBytes && this.fresh.length > 0) {
+        const old = this.fresh.shift()!;
+        this.heldBytes -= old.unsentBytes();
+        dropped.push(old);
+      }
+    }
+    let id: number;
+    if (this.carriesIds) id = this.nextId++;
+    else id = size > this.wholeLimit ? this.fragmentGroup++ : -1;
+    const message = new OutgoingMessage(this.index, id, data, this.fragmentSize, this.wholeLimit, this.reliable);
+    this.fresh.push(message);
+    this.heldBytes += size;
+    if (this.reliable) this.span.set(id, message);
+    return { message, dropped };
+  }
+
+  /** Unreliable kinds: a unit went out for good; its bytes no longer count against the cap. */
+  releaseSent(bytes: number): void {
+    if (!this.reliable) this.heldBytes -= bytes;
+  }
+
+  /** Reliable: a unit was acknowledged. Returns true when this completed the message. */
+  onUnitAcked(message: OutgoingMessage, unit: number): boolean {
+    if (message.acked![unit]) return false;
+    message.acked![unit] = 1;
+    message.ackedUnits++;
+    if (!message.complete) return false;
+    // Slide the span over every fully acknowledged message at its start.
+    let m = this.span.get(this.oldestUnacked);
+    while (m && m.complete && m.nextUnit >= m.units) {
+      this.span.delete(this.oldestUnacked);
+      this.heldBytes -= m.data.length;
+      this.oldestUnacked++;
+      m = this.span.get(this.oldestUnacked);
+    }
+    return true;
+  }
+
+  /** Reliable: the packet that last carried this unit was lost; queue it again unless already handled. */
+  requeue(message: OutgoingMessage, unit: number, lostPacket: number): boolean {
+    if (message.acked![unit] || message.requeued![unit] || message.lastPacket![unit] !== lostPacket) return false;
+    message.requeued![unit] = 1;
+    this.resend.push({ message, unit });
+    return true;
+  }
+
+  /** Messages held (reliable: unacknowledged; unreliable: unsent). */
+  get heldMessages(): number {
+    return this.reliable ? this.span.size : this.fresh.length;
+  }
+
+  get hasWork(): boolean {
+    return this.fresh.length > 0 || this.resend.length > 0;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Packets we sent that may still be acknowledged: what each carried (reliable units), when it left,
+ * and whether it asks for an ack. Kept in send order, so the oldest are always first.
+ */
+
+import type { OutgoingMessage } from './outgoing-message.js';
+
+export interface SentUnit {
+  message: OutgoingMessage;
+  unit: number;
+}
+
+export interface SentPacket {
+  /** Unwrapped packet number. */
+  seq: number;
+  sentAt: number;
+  size: number;
+  /** Reliable units carried (resent if the packet is lost). */
+  units: SentUnit[];
+}
+
+/** Most ack-eliciting packets in flight; past it only acks go out until some are acked or lost. */
+export const MAX_IN_FLIGHT_PACKETS = 8192;
+
+export class SentPackets {
+  private readonly packets = new Map<number, SentPacket>();
+  /** Newest packet number the peer acknowledged (unwrapped); -1 before any. */
+  largestAcked = -1;
+  lastAckElicitingSentAt = -Infinity;
+
+  get size(): number {
+    return this.packets.size;
+  }
+
+  get full(): boolean {
+    return this.packets.size >= MAX_IN_FLIGHT_PACKETS;
+  }
+
+  add(packet: SentPacket): void {
+    this.packets.set(packet.seq, packet);
+    this.lastAckElicitingSentAt = packet.sentAt;
+  }
+
+  get(seq: number): SentPacket | undefined {
+    return this.packets.get(seq);
+  }
+
+  /** Removes and returns a packet (acked or lost). */
+  take(seq: number): SentPacket | undefined {
+    const p = this.packets.get(seq);
+    if (p) this.packets.delete(seq);
+    return p;
+  }
+
+  /** In-flight packets, oldest first. */
+  values(): IterableIterator<SentPacket> {
+    return this.packets.values();
+  }
+
+  clear(): void {
+    this.packets.clear();
+  }
+}
