@@ -1,4 +1,126 @@
+/** The `volley` command: dispatches to subcommands, prints help, turns usage errors into exit code 2. */
+
+import { CHANNEL_KINDS, type ChannelKind } from '@volley/protocol';
+import { numberOption, parse, UsageError } from './args.js';
+import { formatAbc, runAbc } from './scenario-abc.js';
+import { formatSim, runSim } from './sim.js';
+
+const HELP = `volley — tools for the Volley game networking framework
+
+Usage: volley <command> [options]
+
+Commands:
+  scenario abc   the A/B/C walkthrough: a lost shot retransmitted and delivered in order
+  sim            stream messages over a simulated impaired link and report what arrived
+
+Run 'volley <command> --help' for a command's options.`;
+
+const SCENARIO_HELP = `Usage: volley scenario abc [--json] [--latency MS] [--gap MS]
+
+Plays the A/B/C walkthrough (DESIGN.md) with the real protocol over the simulated link: the server sends
+A's, B's and C's shots on a reliable-ordered channel, the link drops the first transmission of the packet
+carrying B's shot, and the timeline shows the buffering, the retransmission and the in-order delivery.
+
+Options:
+  --json         one JSON object per line: t, side (server|client|link), event, packet, message, shooter, ...
+  --latency MS   one-way link latency (default 50)
+  --gap MS       time between shots (default 50)
+  -h, --help     this help`;
+
+const SIM_HELP = `Usage: volley sim [options]
+
+Sends a stream of messages from a client to a server over a simulated link (both directions impaired,
+seeded, deterministic) and reports delivery, duplicates, order, latency and overhead.
+
+Options:
+  --messages N        messages to send (default 1000)
+  --size BYTES        message size, at least 4 (default 32)
+  --rate PER_SECOND   messages per second (default 1000)
+  --channel KIND      ${CHANNEL_KINDS.join(' | ')} (default reliable-ordered)
+  --loss P            loss probability per datagram, each direction, 0–1 (default 0)
+  --latency MS        one-way latency (default 50)
+  --jitter MS         extra random delay up to MS (default 0)
+  --duplicate P       duplication probability (default 0)
+  --reorder P         probability a datagram is held back and overtaken (default 0)
+  --seed N            seed of the link's random generator (default 1)
+  --json              print one JSON object instead of the table
+  -h, --help          this help`;
+
 export async function main(argv: string[]): Promise<number> {
-  console.log(argv);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        console.log(HELP);
+        return command === undefined ? 2 : 0;
+      case 'scenario':
+        return scenario(rest);
+      case 'sim':
+        return sim(rest);
+      default:
+        throw new UsageError(`unknown command '${command}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof RangeError) {
+      console.error(`volley: ${e.message}\nRun 'volley --help' for usage.`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function scenario(argv: string[]): number {
+  const { values, positionals } = parse(argv, {
+    json: { type: 'boolean' }, latency: { type: 'string' }, gap: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(SCENARIO_HELP);
+    return 0;
+  }
+  if (positionals[0] !== 'abc' || positionals.length !== 1) throw new UsageError(`scenario: expected 'abc', got '${positionals.join(' ')}'`);
+  const events = runAbc({ latency: numberOption(values, 'latency', 50, 1, 10_000), gap: numberOption(values, 'gap', 50, 1, 10_000) });
+  if (values.json) for (const e of events) console.log(JSON.stringify(e));
+  else console.log(formatAbc(events));
+  return 0;
+}
+
+function sim(argv: string[]): number {
+  const { values, positionals } = parse(argv, {
+    messages: { type: 'string' }, size: { type: 'string' }, rate: { type: 'string' }, channel: { type: 'string' },
+    loss: { type: 'string' }, latency: { type: 'string' }, jitter: { type: 'string' }, duplicate: { type: 'string' },
+    reorder: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(SIM_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`sim: unexpected argument '${positionals[0]}'`);
+  const channel = (values.channel ?? 'reliable-ordered') as ChannelKind;
+  if (!CHANNEL_KINDS.includes(channel)) throw new UsageError(`--channel must be one of ${CHANNEL_KINDS.join(', ')}, got '${String(values.channel)}'`);
+  const messages = numberOption(values, 'messages', 1000, 1, 10_000_000, true);
+  const started = Date.now();
+  let lastReport = started;
+  const report = runSim({
+    messages,
+    size: numberOption(values, 'size', 32, 4, 16 * 1024 * 1024, true),
+    rate: numberOption(values, 'rate', 1000, 0.001, 1_000_000),
+    channel,
+    loss: numberOption(values, 'loss', 0, 0, 1),
+    latency: numberOption(values, 'latency', 50, 0, 60_000),
+    jitter: numberOption(values, 'jitter', 0, 0, 60_000),
+    duplicate: numberOption(values, 'duplicate', 0, 0, 1),
+    reorder: numberOption(values, 'reorder', 0, 0, 1),
+    seed: numberOption(values, 'seed', 1, 0, 0xffff_ffff, true),
+    progress: (sent, delivered) => {
+      const now = Date.now();
+      if (now - lastReport < 1000 && sent < messages) return;
+      lastReport = now;
+      if (now - started >= 1000) process.stderr.write(`volley sim: ${sent}/${messages} sent, ${delivered} delivered\n`);
+    },
+  });
+  console.log(values.json ? JSON.stringify(report) : formatSim(report));
   return 0;
 }

@@ -56,7 +56,8 @@ export class Connection {
   private now = 0;
   private readonly trace: TraceListener | undefined;
   private readonly events = new Queue<ConnectionEvent>();
-  private readonly controlOut: Uint8Array[] = [];
+  /** Datagrams ready to go at the next poll: control packets and acks forced out during handle(). */
+  private readonly outbox: Uint8Array[] = [];
   private readonly recordsOut: Uint8Array[] = [];
 
   private readonly senders: SendChannel[];
@@ -320,6 +321,8 @@ export class Connection {
     }
     // Pass 2: apply.
     this.lastReceivedAt = this.now;
+    // A burst between two polls must not slide the ack window past packets not yet acknowledged.
+    if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, false);
     this.received.record(n, records.length > 0, this.now, this.options.maxAckDelay);
     if (this.trace) {
       this.trace({ type: 'packet-received', t: this.now, seq: header.sequence, size: datagram.length, records: records.map(traceRecord) });
@@ -389,8 +392,8 @@ export class Connection {
     this.tick(now);
     const out: Uint8Array[] = [];
     this.runTimers();
-    for (const c of this.controlOut) out.push(c);
-    this.controlOut.length = 0;
+    for (const c of this.outbox) out.push(c);
+    this.outbox.length = 0;
     if (this.stateValue === 'connected') this.flush(out);
     if (this.stateValue === 'disconnecting' && this.now >= this.nextDisconnectAt) {
       out.push(this.disconnectPacket!);
@@ -412,15 +415,15 @@ export class Connection {
     switch (this.stateValue) {
       case 'idle':
       case 'disconnected':
-        return this.controlOut.length > 0 ? this.now : Infinity;
+        return this.outbox.length > 0 ? this.now : Infinity;
       case 'connecting':
         return Math.min(this.nextConnectAt, this.connectDeadline);
       case 'pending':
-        return this.controlOut.length > 0 ? this.now : this.lastReceivedAt + this.options.timeout;
+        return this.outbox.length > 0 ? this.now : this.lastReceivedAt + this.options.timeout;
       case 'disconnecting':
         return this.nextDisconnectAt;
     }
-    if (this.controlOut.length > 0 || this.recordsOut.length > 0) return this.now;
+    if (this.outbox.length > 0 || this.recordsOut.length > 0) return this.now;
     if (!this.sent.full && this.senders.some((c) => c.hasWork)) return this.now;
     let t = Math.min(
       this.lastReceivedAt + this.options.timeout,
@@ -429,7 +432,7 @@ export class Connection {
       this.lastSentAt + this.options.keepaliveInterval,
     );
     if (this.options.retransmission) t = Math.min(t, this.loss.nextTimeout());
-    return t;
+    return Math.max(this.now, t);
   }
 
   private runTimers(): void {
@@ -469,37 +472,43 @@ export class Connection {
 
   /** Sends everything that is due: records, messages, owed acks, a keepalive. */
   private flush(out: Uint8Array[]): void {
-    const now = this.now;
-    const keepalive = now - this.lastSentAt >= this.options.keepaliveInterval;
+    const keepalive = this.now - this.lastSentAt >= this.options.keepaliveInterval;
     for (let guard = 0; guard < 1_000_000; guard++) {
       const dataAllowed = !this.sent.full;
       const work = this.recordsOut.length > 0 || (dataAllowed && this.senders.some((c) => c.hasWork));
-      const ackOwed = this.received.ackDue <= now;
+      const ackOwed = this.received.ackDue <= this.now;
       if (!work && !ackOwed && !(keepalive && guard === 0)) break;
-      const ack = this.received.ackInfo(now);
-      const seq = this.nextSeq++;
-      const p = this.assembler.assemble(seq, ack, this.recordsOut, dataAllowed, this.trace !== undefined);
-      const newlyAcked = ack ? this.received.onAckSent(this.trace !== undefined) : [];
-      if (p.records > 0) this.sent.add({ seq, sentAt: now, size: p.bytes.length, units: p.units });
-      for (const r of p.resent) {
-        this.counters.retransmissions++;
-        const m = r.unit.message;
-        this.trace?.({
-          type: 'message-retransmitted', t: now, channel: m.channel, id: wrap(m.id),
-          ...(m.fragmented ? { fragment: [r.unit.unit, m.units] as [number, number] } : {}),
-          seq: wrap(seq), previousSeq: wrap(r.previous),
-        });
-      }
-      if (this.trace) {
-        this.trace({
-          type: 'packet-sent', t: now, seq: wrap(seq), size: p.bytes.length,
-          ...(ack ? { ack: ack.ack } : {}), acked: newlyAcked.map(wrap), records: p.trace!,
-        });
-      }
-      this.lastSentAt = now;
-      out.push(p.bytes);
-      if (p.records === 0 && !work) break;
+      const records = this.sendPacket(out, dataAllowed);
+      if (records === 0 && !work) break;
     }
+  }
+
+  /** Builds and queues one data packet (with acks when we have received anything); returns its record count. */
+  private sendPacket(out: Uint8Array[], dataAllowed: boolean): number {
+    const now = this.now;
+    const ack = this.received.ackInfo(now);
+    const seq = this.nextSeq++;
+    const p = this.assembler.assemble(seq, ack, dataAllowed ? this.recordsOut : [], dataAllowed, this.trace !== undefined);
+    const newlyAcked = ack ? this.received.onAckSent(this.trace !== undefined) : [];
+    if (p.records > 0) this.sent.add({ seq, sentAt: now, size: p.bytes.length, units: p.units });
+    for (const r of p.resent) {
+      this.counters.retransmissions++;
+      const m = r.unit.message;
+      this.trace?.({
+        type: 'message-retransmitted', t: now, channel: m.channel, id: wrap(m.id),
+        ...(m.fragmented ? { fragment: [r.unit.unit, m.units] as [number, number] } : {}),
+        seq: wrap(seq), previousSeq: wrap(r.previous),
+      });
+    }
+    if (this.trace) {
+      this.trace({
+        type: 'packet-sent', t: now, seq: wrap(seq), size: p.bytes.length,
+        ...(ack ? { ack: ack.ack } : {}), acked: newlyAcked.map(wrap), records: p.trace!,
+      });
+    }
+    this.lastSentAt = now;
+    out.push(p.bytes);
+    return p.records;
   }
 
   // ---- stats and helpers ----------------------------------------------------------------------
@@ -532,7 +541,7 @@ export class Connection {
   }
 
   private queueControl(name: ControlName, bytes: Uint8Array): void {
-    this.controlOut.push(bytes);
+    this.outbox.push(bytes);
     this.traceControl(name, bytes.length);
   }
 

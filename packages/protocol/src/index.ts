@@ -1,1 +1,43 @@
+/**
+ * @volley/protocol — the sans-I/O reliable-UDP core of Volley.
+ * Start with `Connection` (connection.ts); test with `LinkSimulator` + `Simulation`.
+ */
+
+export { Connection } from './connection.js';
+export type { ConnectionEvent, ConnectionRole, ConnectionState } from './connection.js';
+export type { ConnectionOptions } from './connection-options.js';
+export type { ChannelStats, ConnectionStats } from './connection-stats.js';
+export { CHANNEL_KINDS, DEFAULT_CHANNELS, isReliable } from './channel-config.js';
+export type { ChannelConfig, ChannelKind, ChannelOptions } from './channel-config.js';
+export { ConfigError, SendError, StateError } from './errors.js';
+export type { SendErrorCode } from './errors.js';
+export { DisconnectReason, reasonName } from './reason.js';
+export type { TraceEvent, TraceListener, TraceRecord, LossReason, DropReason } from './trace.js';
+
+// Wire format (for tools, transports and tests).
+export { decodeHeader, encodeHeader, headerSize, packetKindOf, PacketKind, MAX_HEADER_SIZE } from './header.js';
+export type { AckInfo, PacketHeader } from './header.js';
+export { decodeRecords, encodeRecords, recordSize, CONTROL_CHANNEL, MAX_CHANNELS } from './record.js';
+export type { MessageRecord, FragmentInfo, ChannelIdMode } from './record.js';
+export { decodeControl, encodeControl, PROTOCOL_VERSION, MAX_CONNECT_PAYLOAD } from './control.js';
+export type { ControlPacket } from './control.js';
+export { DecodeError } from './bytes.js';
+export { inspectPacket } from './inspect.js';
+export type { PacketSummary } from './inspect.js';
 export * from './sequence.js';
+
+// Measurement building blocks.
+export { RttEstimator } from './rtt-estimator.js';
+export { SampleWindow } from './sample-window.js';
+export type { SampleSummary } from './sample-window.js';
+export { PingTracker, PingResponder } from './ping.js';
+export type { Ping, Pong, PingStats } from './ping.js';
+
+// Simulation (deterministic tests of games and of the protocol itself).
+export { Random } from './random.js';
+export { LinkSimulator, dropFirstMatching, dropIndices } from './link-simulator.js';
+export type { LinkConditions, LinkDirection, LinkDirectionStats, LinkEvent, LinkOptions, DropRule, DatagramInfo } from './link-simulator.js';
+export { Simulation } from './simulation.js';
+export type { SimEndpoint, SimulationOptions } from './simulation.js';
+export { ConnectionPair } from './connection-pair.js';
+export type { ConnectionPairOptions } from './connection-pair.js';

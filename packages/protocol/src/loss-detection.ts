@@ -39,7 +39,8 @@ export class LossDetection {
     for (const p of this.sent.values()) {
       if (p.seq >= largest) break;
       if (largest - p.seq >= PACKET_THRESHOLD) victims.push([p, 'packet-threshold']);
-      else if (p.sentAt <= now - delay) victims.push([p, 'time-threshold']);
+      // Same expression as the timer below, so the timer firing always declares the loss (no float drift).
+      else if (p.sentAt + delay <= now) victims.push([p, 'time-threshold']);
       else this.lossTime = Math.min(this.lossTime, p.sentAt + delay);
     }
     for (const [p, reason] of victims) {

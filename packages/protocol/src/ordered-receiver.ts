@@ -68,6 +68,7 @@ export class OrderedReceiver implements ReceiveChannel {
       if (!data) return;
     } else {
       data = record.data.slice();
+      this.fragments.delete(id); // a whole copy supersedes any (forged) partial one
     }
     if (id !== this.next) {
       this.waiting.set(id, data);

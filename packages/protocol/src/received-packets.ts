@@ -1,31 +1,47 @@
 /**
  * What we have received from the peer: duplicate suppression over a window of recent packet numbers,
- * and the acknowledgement (newest packet + 32-bit bitfield + ack delay) to put on outgoing packets.
+ * and the acknowledgement (anchor packet + 32-bit bitfield + ack delay) to put on outgoing packets.
  *
  * Packet numbers are unwrapped to plain integers (sequence.ts), so the 16-bit wrap never shows here.
  * Ack timing (docs/protocol.md §4): an ack is owed once an ack-eliciting packet arrives; it goes out
- * at once after two such packets or an out-of-order one, otherwise within maxAckDelay.
+ * at once after two such packets or an out-of-order one, otherwise within maxAckDelay, and before a
+ * burst of arrivals could push an unreported packet out of the 33-packet window (`mustAckBefore`).
+ *
+ * Hostile input: the ack is anchored on the packet that arrived *last*, not the largest number seen, so
+ * one forged packet far ahead cannot capture the ack window; jumps ahead are limited to MAX_SEQUENCE_JUMP
+ * (half the duplicate window, so real packets stay acceptable after any accepted jump) unless three
+ * consecutive packets agree on the new position, which is how an honest peer resumes after a long outage.
  */
 
 import { unwrap, wrap } from './sequence.js';
 import type { AckInfo } from './header.js';
 
-/** Packets older than this many behind the newest are dropped as stale (duplicates can't be told). */
-export const DEDUP_WINDOW = 1024;
-/** Packets more than this far ahead of the newest are refused as malformed (an honest peer can't be). */
-export const MAX_SEQUENCE_JUMP = 16384;
+/** Packets this far behind the newest are dropped as stale (duplicates can't be told any more). */
+export const DEDUP_WINDOW = 4096;
+/** A single packet more than this far ahead of the newest is refused as out-of-window. */
+export const MAX_SEQUENCE_JUMP = 2048;
+/** Far-ahead packets in a row (each within RESYNC_SPAN of the previous) that move the window anyway. */
+const RESYNC_COUNT = 3;
+const RESYNC_SPAN = 64;
 
 export type ReceiveVerdict = 'new' | 'duplicate' | 'stale' | 'out-of-window';
 
 export class ReceivedPackets {
-  /** Newest packet number received (unwrapped); -1 before any. */
+  /** Largest packet number received (unwrapped); -1 before any. */
   largest = -1;
-  private largestAt = 0;
-  private largestReported = true;
+  /** The packet that arrived last: the ack is anchored on it. */
+  private anchor = -1;
+  private anchorAt = 0;
+  private anchorReported = true;
   private readonly seen = new Uint8Array(DEDUP_WINDOW);
   private readonly reported = new Uint8Array(DEDUP_WINDOW);
+  /** Range of received packets no ack has reported yet (Infinity/-Infinity: none). */
+  private unreportedLow = Infinity;
+  private unreportedHigh = -Infinity;
   private elicitingUnacked = 0;
   private ackDeadline = Infinity;
+  private resyncAt = -Infinity;
+  private resyncRun = 0;
   count = 0;
 
   /** Unwraps a 16-bit packet number against what we have received. */
@@ -33,13 +49,26 @@ export class ReceivedPackets {
     return unwrap(seq, this.largest < 0 ? 0 : this.largest);
   }
 
-  /** Classifies an (unwrapped) packet number without recording it. */
+  /** Classifies an (unwrapped) packet number. Far-ahead packets are remembered for the resync rule. */
   check(n: number): ReceiveVerdict {
     if (n < 0) return 'out-of-window';
-    if (n > this.largest + MAX_SEQUENCE_JUMP) return 'out-of-window';
+    if (n > this.largest + MAX_SEQUENCE_JUMP) {
+      const consistent = n > this.resyncAt && n <= this.resyncAt + RESYNC_SPAN;
+      this.resyncRun = consistent ? this.resyncRun + 1 : 1;
+      this.resyncAt = n;
+      return this.resyncRun >= RESYNC_COUNT ? 'new' : 'out-of-window';
+    }
     if (n <= this.largest - DEDUP_WINDOW) return 'stale';
     if (n <= this.largest && this.seen[n % DEDUP_WINDOW]) return 'duplicate';
     return 'new';
+  }
+
+  /**
+   * True when making packet `n` the ack anchor would leave a packet no ack has reported yet outside the
+   * window (`n` and the 32 before it): an ack must go out first, or that packet would never be acknowledged.
+   */
+  mustAckBefore(n: number): boolean {
+    return this.unreportedLow !== Infinity && (this.unreportedLow < n - 32 || this.unreportedHigh > n);
   }
 
   /** Records a packet that passed `check` and was accepted. */
@@ -52,11 +81,15 @@ export class ReceivedPackets {
         this.reported[i % DEDUP_WINDOW] = 0;
       }
       this.largest = n;
-      this.largestAt = now;
-      this.largestReported = false;
+      this.resyncRun = 0;
     }
+    this.anchor = n;
+    this.anchorAt = now;
+    this.anchorReported = false;
     this.seen[n % DEDUP_WINDOW] = 1;
     this.reported[n % DEDUP_WINDOW] = 0;
+    if (n < this.unreportedLow) this.unreportedLow = n;
+    if (n > this.unreportedHigh) this.unreportedHigh = n;
     this.count++;
     if (!ackEliciting) return;
     this.elicitingUnacked++;
@@ -70,15 +103,15 @@ export class ReceivedPackets {
 
   /** The ack to put on the next packet; undefined before anything was received. */
   ackInfo(now: number): AckInfo | undefined {
-    if (this.largest < 0) return undefined;
+    if (this.anchor < 0) return undefined;
     let bits = 0;
     for (let i = 0; i < 32; i++) {
-      const n = this.largest - 1 - i;
+      const n = this.anchor - 1 - i;
       // Numbers before the peer's first packet (0) never existed: mark them received so their bytes elide.
       if (n < 0 || this.has(n)) bits |= 1 << i;
     }
-    const info: AckInfo = { ack: wrap(this.largest), bits: bits >>> 0 };
-    if (!this.largestReported) info.delay = Math.max(0, now - this.largestAt);
+    const info: AckInfo = { ack: wrap(this.anchor), bits: bits >>> 0 };
+    if (!this.anchorReported) info.delay = Math.max(0, now - this.anchorAt);
     return info;
   }
 
@@ -86,10 +119,13 @@ export class ReceivedPackets {
   onAckSent(collectNewlyAcked: boolean): number[] {
     this.elicitingUnacked = 0;
     this.ackDeadline = Infinity;
-    this.largestReported = true;
+    this.anchorReported = true;
+    // Everything in the window is reported; anything outside it can no longer be (late reordering).
+    this.unreportedLow = Infinity;
+    this.unreportedHigh = -Infinity;
     if (!collectNewlyAcked) return [];
     const out: number[] = [];
-    for (let n = Math.max(0, this.largest - 32); n <= this.largest; n++) {
+    for (let n = Math.max(0, this.anchor - 32); n <= this.anchor; n++) {
       const i = n % DEDUP_WINDOW;
       if (this.has(n) && !this.reported[i]) {
         this.reported[i] = 1;

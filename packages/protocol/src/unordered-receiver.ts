@@ -72,6 +72,7 @@ export class UnorderedReceiver implements ReceiveChannel {
       if (!data) return;
     } else {
       data = record.data.slice();
+      this.fragments.delete(id); // a whole copy supersedes any (forged) partial one
     }
     this.received[this.slot(id)] = 1;
     while (this.received[this.slot(this.base)]) {

@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Connection, ConnectionPair, DisconnectReason, SendError, StateError, ConfigError, encodeControl, PROTOCOL_VERSION,
+  type ChannelOptions, type ConnectionEvent,
+} from '../src/index.js';
+
+const ALL_KINDS: ChannelOptions[] = [
+  { kind: 'reliable-ordered' }, { kind: 'reliable-unordered' }, { kind: 'unreliable-sequenced' }, { kind: 'unreliable' },
+];
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+function collect() {
+  const server: { e: ConnectionEvent; t: number }[] = [];
+  const client: { e: ConnectionEvent; t: number }[] = [];
+  return {
+    serverEvents: server, clientEvents: client,
+    onServerEvent: (e: ConnectionEvent, t: number) => void server.push({ e, t }),
+    onClientEvent: (e: ConnectionEvent, t: number) => void client.push({ e, t }),
+  };
+}
+const messages = (list: { e: ConnectionEvent }[], channel?: number) =>
+  list.flatMap(({ e }) => (e.type === 'message' && (channel === undefined || e.channel === channel) ? [text(e.data)] : []));
+
+describe('Connection lifecycle', () => {
+  it('connects: CONNECT → connect-request → ACCEPT → connected on both sides, with a handshake RTT', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 20 } }, payload: bytes('token'), ...ev });
+    expect(pair.client.state).toBe('connecting');
+    expect(pair.connect()).toBe(true);
+    const req = ev.serverEvents.find(({ e }) => e.type === 'connect-request')!.e as Extract<ConnectionEvent, { type: 'connect-request' }>;
+    expect(text(req.payload)).toBe('token');
+    expect(ev.clientEvents.find(({ e }) => e.type === 'connected')).toMatchObject({ e: { connectionId: 1 }, t: 40 });
+    expect(pair.client.stats().rtt.smoothed).toBe(40);
+  });
+
+  it('retries CONNECT when the first ones are lost', () => {
+    let n = 0;
+    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'b-to-a' && n++ < 2] } });
+    expect(pair.connect()).toBe(true);
+    expect(pair.sim.now).toBeGreaterThan(250 + 250 * 1.5);
+  });
+
+  it('answers a repeated CONNECT with a fresh ACCEPT when the first ACCEPT was lost', () => {
+    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'a-to-b' && d.index === 0] } });
+    expect(pair.connect()).toBe(true);
+    expect(pair.client.state).toBe('connected');
+  });
+
+  it('delivers the host\'s rejection with its reason and text', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ accept: () => ({ reject: DisconnectReason.Rejected, text: 'bad token' }), ...ev });
+    pair.sim.runUntil(1000);
+    expect(pair.client.state).toBe('disconnected');
+    expect(ev.clientEvents.at(-1)!.e).toEqual({ type: 'disconnected', reason: DisconnectReason.Rejected, text: 'bad token', by: 'peer' });
+  });
+
+  it('refuses a client with a different channel layout, saying where', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ server: { channels: [{ kind: 'reliable-ordered' }] }, client: { channels: [{ kind: 'unreliable' }] }, ...ev });
+    pair.sim.runUntil(1000);
+    const d = ev.clientEvents.at(-1)!.e as Extract<ConnectionEvent, { type: 'disconnected' }>;
+    expect(d.reason).toBe(DisconnectReason.ChannelMismatch);
+    expect(d.text).toContain('channel 0 kind');
+    expect(ev.serverEvents.some(({ e }) => e.type === 'connect-request')).toBe(false);
+  });
+
+  it('refuses another protocol version', () => {
+    const server = Connection.server();
+    const connect = encodeControl({ type: 'connect', version: PROTOCOL_VERSION + 1, nonce: 5, attempt: 1, channels: [], payload: new Uint8Array(0) });
+    server.handle(connect, 0);
+    const [reply] = server.poll(0);
+    expect(reply!.length).toBeLessThanOrEqual(connect.length);
+    const client = Connection.client({ nonce: 5 });
+    client.connect(0);
+    client.poll(0);
+    client.handle(reply!, 1);
+    expect(client.pollEvent()).toMatchObject({ type: 'disconnected', reason: DisconnectReason.VersionMismatch });
+  });
+
+  it('gives up connecting after the timeout', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ client: { timeout: 3000 }, link: { seed: 1, conditions: { loss: 1 } }, ...ev });
+    pair.sim.runUntil(5000);
+    expect(ev.clientEvents.at(-1)).toMatchObject({ e: { type: 'disconnected', reason: DisconnectReason.ConnectTimeout }, t: 3000 });
+  });
+
+  it('times out when the peer goes silent, and keeps alive while it does not', () => {
+    const ev = collect();
+    let cut = false;
+    const pair = new ConnectionPair({ server: { timeout: 2000, pingInterval: 0 }, client: { timeout: 2000, pingInterval: 0 }, link: { seed: 1, conditions: { latency: 5 }, rules: [() => cut] }, ...ev });
+    pair.connect();
+    pair.sim.runUntil(10_000); // idle but alive: keepalives flow
+    expect(pair.client.state).toBe('connected');
+    expect(pair.server.state).toBe('connected');
+    cut = true;
+    pair.sim.runUntil(13_000);
+    expect(ev.clientEvents.at(-1)!.e).toMatchObject({ type: 'disconnected', reason: DisconnectReason.Timeout, by: 'local' });
+    expect(ev.serverEvents.at(-1)!.e).toMatchObject({ type: 'disconnected', reason: DisconnectReason.Timeout, by: 'local' });
+  });
+
+  it('disconnects gracefully: the peer learns the reason even if some copies are lost', () => {
+    const ev = collect();
+    let dropNext = 0;
+    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 5 }, rules: [(d) => d.direction === 'b-to-a' && dropNext-- > 0] }, ...ev });
+    pair.connect();
+    dropNext = 2; // the first two DISCONNECT copies vanish
+    pair.client.disconnect(pair.sim.now, 40, 'bye');
+    pair.sim.runUntil(pair.sim.now + 1000);
+    expect(ev.serverEvents.at(-1)!.e).toEqual({ type: 'disconnected', reason: 40, text: 'bye', by: 'peer' });
+    expect(ev.clientEvents.at(-1)!.e).toEqual({ type: 'disconnected', reason: 40, text: 'bye', by: 'local' });
+  });
+
+  it('ignores a DISCONNECT with the wrong connection id', () => {
+    const pair = new ConnectionPair();
+    pair.connect();
+    pair.server.handle(encodeControl({ type: 'disconnect', connectionId: 999, reason: 0, text: '' }), pair.sim.now);
+    expect(pair.server.state).toBe('connected');
+  });
+
+  it('rejects misuse with typed errors', () => {
+    expect(() => Connection.server().connect(0)).toThrow(StateError);
+    expect(() => Connection.client().accept(0, 1)).toThrow(StateError);
+    expect(() => new Connection('client', { mtu: 50 })).toThrow(ConfigError);
+    expect(() => new Connection('client', { channels: [] })).toThrow(/1\.\.15 channels/);
+    expect(() => new Connection('client', { channels: [{ kind: 'reliable-ordered', maxMessageSize: 10, maxQueuedBytes: 5 }] })).toThrow(ConfigError);
+  });
+});
+
+describe('Connection messaging', () => {
+  it('carries messages both ways on every channel kind', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ server: { channels: ALL_KINDS }, client: { channels: ALL_KINDS }, link: { seed: 3, conditions: { latency: 15 } }, ...ev });
+    pair.connect();
+    for (let ch = 0; ch < 4; ch++) {
+      pair.client.send(ch, bytes(`c${ch}`));
+      pair.server.send(ch, bytes(`s${ch}`));
+    }
+    pair.sim.runUntil(pair.sim.now + 500);
+    for (let ch = 0; ch < 4; ch++) {
+      expect(messages(ev.serverEvents, ch)).toEqual([`c${ch}`]);
+      expect(messages(ev.clientEvents, ch)).toEqual([`s${ch}`]);
+    }
+  });
+
+  it('queues messages sent while connecting and delivers them once connected', () => {
+    const ev = collect();
+    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 30 } }, ...ev });
+    pair.client.send(0, bytes('early'));
+    pair.sim.runUntil(1000);
+    expect(messages(ev.serverEvents)).toEqual(['early']);
+  });
+
+  it('coalesces many small messages into few packets', () => {
+    const pair = new ConnectionPair({ server: { pingInterval: 0 }, client: { pingInterval: 0 } });
+    pair.connect();
+    const before = pair.client.stats().packetsSent;
+    for (let i = 0; i < 100; i++) pair.client.send(0, new Uint8Array(8));
+    const out = pair.client.poll(pair.sim.now);
+    expect(out.length).toBe(1);
+    expect(out[0]!.length).toBeLessThanOrEqual(1200);
+    // 100 × (8 payload + 2 record bytes, ids implied after the first) + header ≤ 1200
+    expect(out[0]!.length).toBeLessThan(100 * 10 + 2 + 10 + 1);
+    expect(pair.client.stats().packetsSent).toBe(before + 1);
+  });
+
+  it('throws typed send errors: unknown channel, too large, back-pressure, closed', () => {
+    const c = Connection.client({ channels: [{ kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 }, { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 }] });
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(SendError);
+        return (e as SendError).code;
+      }
+      return 'no error';
+    };
+    expect(code(() => c.send(7, new Uint8Array(1)))).toBe('unknown-channel');
+    expect(code(() => c.send(0, new Uint8Array(1001)))).toBe('message-too-large');
+    c.send(0, new Uint8Array(1000));
+    c.send(0, new Uint8Array(1000));
+    expect(code(() => c.send(0, new Uint8Array(1000)))).toBe('backpressure'); // bytes
+    c.send(0, new Uint8Array(1));
+    c.send(0, new Uint8Array(1));
+    expect(code(() => c.send(0, new Uint8Array(1)))).toBe('backpressure'); // window of 4 messages
+    // Unreliable: over the cap the oldest queued messages are dropped, send succeeds.
+    for (let i = 0; i < 5; i++) c.send(1, new Uint8Array(100));
+    expect(c.stats().channels[1]!.queuedBytes).toBeLessThanOrEqual(250);
+    expect(c.stats().messagesDropped).toBe(3);
+    c.disconnect(0);
+    expect(code(() => c.send(1, new Uint8Array(1)))).toBe('closed');
+  });
+
+  it('frees back-pressure once the peer acknowledges', () => {
+    const ch = [{ kind: 'reliable-ordered' as const, maxMessageSize: 1000, maxQueuedBytes: 3000 }];
+    const pair = new ConnectionPair({ server: { channels: ch }, client: { channels: ch }, link: { seed: 1, conditions: { latency: 10 } } });
+    pair.connect();
+    for (let i = 0; i < 3; i++) pair.client.send(0, new Uint8Array(1000));
+    expect(() => pair.client.send(0, new Uint8Array(1000))).toThrow(SendError);
+    pair.sim.runUntil(pair.sim.now + 200);
+    expect(pair.client.stats().pendingReliableBytes).toBe(0);
+    expect(() => pair.client.send(0, new Uint8Array(1000))).not.toThrow();
+  });
+
+  it('never delivers an older unreliable-sequenced message after a newer one', () => {
+    const ch: ChannelOptions[] = [{ kind: 'unreliable-sequenced' }];
+    const ev = collect();
+    const pair = new ConnectionPair({ server: { channels: ch }, client: { channels: ch }, link: { seed: 9, conditions: { latency: 20, jitter: 40 } }, ...ev });
+    pair.connect();
+    for (let i = 0; i < 50; i++) pair.sim.at(pair.sim.now + i * 2, () => void pair.client.send(0, bytes(String(i))));
+    pair.sim.runUntil(pair.sim.now + 1000);
+    const got = messages(ev.serverEvents).map(Number);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(50); // jitter reordered some, which were dropped as stale
+    for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThan(got[i - 1]!);
+    expect(pair.server.stats().messagesDropped).toBe(50 - got.length);
+  });
+
+  it('measures RTT, jitter, clock offset and loss through ping', () => {
+    const pair = new ConnectionPair({ link: { seed: 4, conditions: { latency: 25, jitter: 10 } }, server: { pingInterval: 100 }, client: { pingInterval: 100 } });
+    pair.connect();
+    pair.sim.runUntil(pair.sim.now + 5000);
+    const s = pair.client.stats();
+    expect(s.ping.sent).toBeGreaterThan(40);
+    expect(s.ping.rtt!.min).toBeGreaterThanOrEqual(50);
+    expect(s.ping.rtt!.max).toBeLessThanOrEqual(70);
+    expect(s.jitter).toBeGreaterThan(0);
+    expect(s.lossUp).toBe(0);
+    expect(s.lossDown).toBe(0);
+    // Same simulated clock on both sides: the estimated offset is within half the jitter.
+    expect(Math.abs(s.ping.clockOffset!)).toBeLessThanOrEqual(5);
+    expect(s.rtt.window!.p50).toBeGreaterThanOrEqual(50);
+    expect(s.bytesReceivedPerSecond).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { DecodeError } from '../src/bytes.js';
+import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, type ControlPacket } from '../src/control.js';
+
+const spec = { kind: 0, window: 1024, maxMessageSize: 262144, maxQueuedBytes: 1048576 };
+
+describe('control packets (docs/protocol.md §5)', () => {
+  const packets: ControlPacket[] = [
+    { type: 'connect', version: PROTOCOL_VERSION, nonce: 0xdeadbeef, attempt: 3, channels: [spec, { ...spec, kind: 3 }], payload: new Uint8Array([1, 2, 3]) },
+    { type: 'accept', nonce: 0xdeadbeef, connectionId: 42, attempt: 3 },
+    { type: 'reject', nonce: 1, reason: 2, text: 'bad token ✗' },
+    { type: 'disconnect', connectionId: 42, reason: 0, text: '' },
+  ];
+  for (const p of packets) {
+    it(`round-trips ${p.type}`, () => expect(decodeControl(encodeControl(p))).toEqual(p));
+  }
+
+  it('lays out ACCEPT byte for byte', () => {
+    expect(Buffer.from(encodeControl({ type: 'accept', nonce: 0x01020304, connectionId: 0x0a0b0c0d, attempt: 7 })).toString('hex')).toBe(
+      '42' + '01020304' + '0a0b0c0d' + '07',
+    );
+  });
+
+  it('never answers a CONNECT with more bytes than it had', () => {
+    const connect = encodeControl({ type: 'connect', version: 1, nonce: 9, attempt: 1, channels: [spec], payload: new Uint8Array(0) });
+    expect(encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1 }).length).toBeLessThanOrEqual(connect.length);
+    const reject = encodeRejectFor(connect.length, 9, 2, 'x'.repeat(500));
+    expect(reject.length).toBeLessThanOrEqual(connect.length);
+    expect(decodeControl(reject)).toMatchObject({ type: 'reject', reason: 2 });
+  });
+
+  it('rejects malformed control packets', () => {
+    const cases = ['41', '4100', '42010203', '4201020304050607', '420102030405060708ff00', '45', '430000000102', '44000000000203'];
+    for (const h of cases) expect(() => decodeControl(new Uint8Array(Buffer.from(h, 'hex'))), h).toThrow(DecodeError);
+  });
+});
