@@ -139,8 +139,8 @@ export function runAbc(options: AbcOptions = { latency: 50, gap: 50 }): Scenario
 
   const firstShot = 4 * options.latency;
   SHOOTERS.forEach((name, i) => {
-    sim.at(firstShot + i * options.gap, () => {
-      const id = server.send(0, new TextEncoder().encode(`${name} fires`))!;
+    sim.at(firstShot + i * options.gap, (now) => {
+      const id = server.send(0, new TextEncoder().encode(`${name} fires`), now)!;
       shooterOf.set(id, name);
       if (name === 'B') bId = id;
       // send() traced 'message-queued' before the id was known: name the shooter now.

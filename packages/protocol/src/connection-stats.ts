@@ -14,6 +14,8 @@ export interface Counters {
   bytesSent: number;
   bytesReceived: number;
   packetsLost: number;
+  /** Packets declared lost that were acknowledged after all (reordering); the loss thresholds widen. */
+  spuriousLosses: number;
   packetsAcked: number;
   /** Reliable messages (or fragments) sent again after a loss. */
   retransmissions: number;
@@ -32,7 +34,7 @@ export interface Counters {
 
 export function newCounters(): Counters {
   return {
-    packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, packetsAcked: 0,
+    packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, spuriousLosses: 0, packetsAcked: 0,
     retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, duplicateMessages: 0,
     messagesSent: 0, messagesDelivered: 0, messagesDropped: 0,
     bytesInRate: new RateMeter(), bytesOutRate: new RateMeter(), packetsInRate: new RateMeter(), packetsOutRate: new RateMeter(),
@@ -71,6 +73,7 @@ export interface ConnectionStats {
   bytesSentPerSecond: number;
   bytesReceivedPerSecond: number;
   packetsLost: number;
+  spuriousLosses: number;
   packetsAcked: number;
   packetsInFlight: number;
   retransmissions: number;
@@ -116,6 +119,7 @@ export function buildStats(s: StatsSources): ConnectionStats {
     bytesSentPerSecond: c.bytesOutRate.perSecond(s.now),
     bytesReceivedPerSecond: c.bytesInRate.perSecond(s.now),
     packetsLost: c.packetsLost,
+    spuriousLosses: c.spuriousLosses,
     packetsAcked: c.packetsAcked,
     packetsInFlight: s.inFlight,
     retransmissions: c.retransmissions,

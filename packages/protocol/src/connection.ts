@@ -186,8 +186,10 @@ export class Connection {
    * Queues a message on a channel (the bytes are copied). Returns its 16-bit message id, or undefined on
    * an `unreliable` channel. Throws SendError: 'unknown-channel', 'message-too-large', 'backpressure'
    * (reliable channel full: retry after acks), 'closed'. Queued messages go out at the next poll().
+   * `now` (optional) is the current time, for the trace; it never moves the clock backwards.
    */
-  send(channel: number, data: Uint8Array): number | undefined {
+  send(channel: number, data: Uint8Array, now?: number): number | undefined {
+    if (now !== undefined) this.tick(now);
     const ch = this.senders[channel];
     if (!ch) throw new SendError('unknown-channel', `no channel ${channel} (this connection has ${this.senders.length})`);
     if (this.stateValue === 'disconnecting' || this.stateValue === 'disconnected') {
@@ -349,7 +351,10 @@ export class Connection {
     for (let i = -1; i < 32; i++) {
       if (i >= 0 && !((ack.bits >>> i) & 1)) continue;
       const p = this.sent.take(largest - 1 - i);
-      if (!p) continue;
+      if (!p) {
+        if (this.loss.onLateAck(largest - 1 - i)) this.counters.spuriousLosses++;
+        continue;
+      }
       progress = true;
       this.counters.packetsAcked++;
       this.trace?.({ type: 'packet-acked', t: now, seq: wrap(p.seq), rtt: now - p.sentAt });

@@ -4,6 +4,10 @@
  * 9/8·RTT has passed since it was sent (time threshold). When acknowledgements stop altogether the
  * probe timeout fires: everything in flight is declared lost, its reliable content goes out again in
  * new packets, and the timeout backs off ×2, clamped to [minRto, maxRto].
+ *
+ * Reordering adapts the thresholds (as RFC 9002 §6.1 allows and TCP RACK does): when a packet declared
+ * lost is acknowledged after all, the loss was spurious; the packet threshold grows to the reordering
+ * distance seen (up to 64) and, for a time-threshold loss, the time factor grows by 1/8 (up to 2).
  */
 
 import type { RttEstimator } from './rtt-estimator.js';
@@ -11,6 +15,10 @@ import type { SentPacket, SentPackets } from './sent-packets.js';
 import type { LossReason } from './trace.js';
 
 export const PACKET_THRESHOLD = 3;
+const MAX_PACKET_THRESHOLD = 64;
+const MAX_TIME_FACTOR = 2;
+/** Lost packets remembered for spurious-loss detection. */
+const RECENTLY_LOST = 1024;
 
 export interface LossOptions {
   minRto: number;
@@ -22,6 +30,11 @@ export class LossDetection {
   ptoCount = 0;
   /** Earliest time a packet may cross the time threshold (Infinity: none pending). */
   private lossTime = Infinity;
+  /** Current packet threshold (starts at 3) and time factor (starts at 9/8). */
+  packetThreshold = PACKET_THRESHOLD;
+  timeFactor = 9 / 8;
+  /** Packets declared lost recently: number → largest acknowledged at the time, and the rule. */
+  private readonly recentlyLost = new Map<number, { largest: number; reason: LossReason }>();
 
   constructor(
     private readonly sent: SentPackets,
@@ -34,19 +47,41 @@ export class LossDetection {
     this.lossTime = Infinity;
     const largest = this.sent.largestAcked;
     if (largest < 0) return;
-    const delay = this.rtt.lossDelay();
+    const delay = Math.max(1, this.timeFactor * Math.max(this.rtt.smoothed, this.rtt.latest));
     const victims: [SentPacket, LossReason][] = [];
     for (const p of this.sent.values()) {
       if (p.seq >= largest) break;
-      if (largest - p.seq >= PACKET_THRESHOLD) victims.push([p, 'packet-threshold']);
+      if (largest - p.seq >= this.packetThreshold) victims.push([p, 'packet-threshold']);
       // Same expression as the timer below, so the timer firing always declares the loss (no float drift).
       else if (p.sentAt + delay <= now) victims.push([p, 'time-threshold']);
       else this.lossTime = Math.min(this.lossTime, p.sentAt + delay);
     }
     for (const [p, reason] of victims) {
       this.sent.take(p.seq);
+      this.remember(p.seq, largest, reason);
       lost(p, reason);
     }
+  }
+
+  private remember(seq: number, largest: number, reason: LossReason): void {
+    this.recentlyLost.set(seq, { largest, reason });
+    if (this.recentlyLost.size > RECENTLY_LOST) this.recentlyLost.delete(this.recentlyLost.keys().next().value!);
+  }
+
+  /**
+   * An acknowledgement named a packet no longer in flight. If we had declared it lost, the loss was
+   * spurious: widen the thresholds. Returns true in that case.
+   */
+  onLateAck(seq: number): boolean {
+    const l = this.recentlyLost.get(seq);
+    if (!l) return false;
+    this.recentlyLost.delete(seq);
+    if (l.reason === 'packet-threshold') {
+      this.packetThreshold = Math.min(MAX_PACKET_THRESHOLD, Math.max(this.packetThreshold, l.largest - seq + 1));
+    } else if (l.reason === 'time-threshold') {
+      this.timeFactor = Math.min(MAX_TIME_FACTOR, this.timeFactor + 1 / 8);
+    }
+    return true;
   }
 
   /** Current probe timeout duration, with backoff and clamping. */
@@ -72,7 +107,10 @@ export class LossDetection {
     const all = [...this.sent.values()];
     this.sent.clear();
     this.ptoCount++;
-    for (const p of all) lost(p, 'probe-timeout');
+    for (const p of all) {
+      this.remember(p.seq, this.sent.largestAcked, 'probe-timeout');
+      lost(p, 'probe-timeout');
+    }
   }
 
   /** New packets were acknowledged: the peer is alive, reset the backoff. */
