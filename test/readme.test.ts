@@ -1,0 +1,34 @@
+/** The README's examples must run as shown: the TypeScript block is extracted and executed. */
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const dir = mkdtempSync(join(root, 'test', '.readme-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README', () => {
+  it('starts with the two commands', () => {
+    const commands = readme.slice(0, readme.indexOf('## '));
+    expect(commands).toContain('npm install && npm start');
+    expect(commands).toContain('npm test');
+  });
+
+  it('runs the protocol example and prints what it promises', async () => {
+    const block = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const file = join(dir, 'example.ts');
+    writeFileSync(file, block);
+    const lines: string[] = [];
+    const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
+    try {
+      await import(/* @vite-ignore */ pathToFileURL(file).href);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines[0]).toBe('A fires, B fires, C fires');
+    expect(lines[1]).toMatch(/^rtt \d+ ms, [1-9]\d* packet\(s\) lost, [1-9]\d* resent$/);
+  });
+});
