@@ -233,3 +233,27 @@ describe('Connection messaging', () => {
     expect(s.bytesReceivedPerSecond).toBeGreaterThan(0);
   });
 });
+
+describe('Connection recovery', () => {
+  it('resumes after an outage longer than the sequence jump limit (one side kept sending)', () => {
+    const ev = collect();
+    let cut = false;
+    const ch: ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }];
+    const pair = new ConnectionPair({
+      server: { channels: ch, timeout: 60_000 },
+      client: { channels: ch, timeout: 60_000 },
+      link: { seed: 1, conditions: { latency: 5 }, rules: [(d) => cut && d.direction === 'b-to-a'] },
+      ...ev,
+    });
+    pair.connect();
+    cut = true;
+    // 3000 packets from the client vanish (more than the 2048 jump limit).
+    for (let i = 0; i < 3000; i++) pair.sim.at(pair.sim.now + i, () => void pair.client.send(1, bytes('x')));
+    pair.sim.runUntil(pair.sim.now + 3100);
+    cut = false;
+    pair.client.send(0, bytes('back'));
+    pair.sim.runUntil(pair.sim.now + 5000);
+    expect(messages(ev.serverEvents, 0)).toEqual(['back']);
+    expect(pair.server.state).toBe('connected');
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { DEDUP_WINDOW, MAX_SEQUENCE_JUMP, ReceivedPackets } from '../src/received-packets.js';
+
+const take = (r: ReceivedPackets, n: number, now = 0) => {
+  const v = r.check(n);
+  if (v === 'new') r.record(n, true, now, 10);
+  return v;
+};
+
+describe('ReceivedPackets', () => {
+  it('acks the anchor and the 32 before it, bit i = anchor − 1 − i', () => {
+    const r = new ReceivedPackets();
+    for (const n of [0, 1, 2, 4, 5]) take(r, n);
+    const a = r.ackInfo(0)!;
+    expect(a.ack).toBe(5);
+    // 4 yes (bit 0), 3 missing (bit 1), 2,1,0 yes, negatives yes
+    expect(a.bits).toBe(0xfffffffd);
+  });
+
+  it('drops duplicates and stale packets', () => {
+    const r = new ReceivedPackets();
+    take(r, 0);
+    expect(r.check(0)).toBe('duplicate');
+    for (let n = 1; n <= DEDUP_WINDOW + 10; n++) take(r, n);
+    expect(r.check(5)).toBe('stale');
+  });
+
+  it('owes an ack at once after two ack-eliciting packets or a gap, else within maxAckDelay', () => {
+    const r = new ReceivedPackets();
+    take(r, 0, 100);
+    expect(r.ackDue).toBe(110);
+    take(r, 1, 101);
+    expect(r.ackDue).toBe(101);
+    r.onAckSent(false);
+    take(r, 5, 200); // gap
+    expect(r.ackDue).toBe(200);
+  });
+
+  it('asks for an ack before a burst would slide past an unreported packet', () => {
+    const r = new ReceivedPackets();
+    for (let n = 0; n <= 32; n++) {
+      expect(r.mustAckBefore(n)).toBe(false);
+      take(r, n);
+    }
+    expect(r.mustAckBefore(33)).toBe(true); // 0 would leave the window [1, 33]
+    r.onAckSent(false);
+    expect(r.mustAckBefore(33)).toBe(false);
+  });
+
+  it('anchors on the last arrival, so one forged packet far ahead cannot capture the acks', () => {
+    const r = new ReceivedPackets();
+    for (let n = 0; n < 10; n++) take(r, n);
+    expect(take(r, 1500)).toBe('new'); // within the jump limit: accepted
+    expect(take(r, 10)).toBe('new'); // the real stream continues, still acceptable
+    expect(r.ackInfo(0)!.ack).toBe(10);
+    expect(r.ackInfo(0)!.bits & 0x1ff).toBe(0x1ff); // 9..1 acknowledged
+  });
+
+  it('refuses a lone jump past the limit, but follows three consistent ones (peer resuming after an outage)', () => {
+    const r = new ReceivedPackets();
+    for (let n = 0; n < 10; n++) take(r, n);
+    const far = 10 + MAX_SEQUENCE_JUMP + 500;
+    expect(take(r, far)).toBe('out-of-window');
+    expect(take(r, far + 1)).toBe('out-of-window');
+    expect(take(r, 11)).toBe('new'); // real traffic in the window: the far run does not count any more
+    expect(take(r, far + 2)).toBe('out-of-window');
+    expect(take(r, far + 3)).toBe('out-of-window');
+    expect(take(r, far + 4)).toBe('new'); // third in a row within 64 of each other: resync
+    expect(r.largest).toBe(far + 4);
+    expect(take(r, far + 5)).toBe('new');
+    expect(take(r, 30_000 + far)).toBe('out-of-window');
+  });
+});
