@@ -81,9 +81,10 @@ function scenario(argv: string[]): number {
     return 0;
   }
   if (positionals[0] !== 'abc' || positionals.length !== 1) throw new UsageError(`scenario: expected 'abc', got '${positionals.join(' ')}'`);
-  const events = runAbc({ latency: numberOption(values, 'latency', 50, 1, 10_000), gap: numberOption(values, 'gap', 50, 1, 10_000) });
+  const options = { latency: numberOption(values, 'latency', 50, 1, 10_000), gap: numberOption(values, 'gap', 50, 1, 10_000) };
+  const events = runAbc(options);
   if (values.json) for (const e of events) console.log(JSON.stringify(e));
-  else console.log(formatAbc(events));
+  else console.log(formatAbc(events, options));
   return 0;
 }
 

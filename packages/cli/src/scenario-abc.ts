@@ -178,9 +178,9 @@ function numberSteps(events: ScenarioEvent[]): ScenarioEvent[] {
 }
 
 /** The human timeline: one numbered line per event, step markers in the margin. */
-export function formatAbc(events: ScenarioEvent[]): string {
+export function formatAbc(events: ScenarioEvent[], options: AbcOptions = { latency: 50, gap: 50 }): string {
   const lines: string[] = [
-    'Volley A/B/C walkthrough: the real protocol over a simulated link (50 ms each way, nothing lost but',
+    `Volley A/B/C walkthrough: the real protocol over a simulated link (${options.latency} ms each way, nothing lost but`,
     "the first transmission of the packet carrying B's shot). Server → client, reliable-ordered channel 0.",
     'Every line comes from the protocol\'s own trace. [n] marks step n of the walkthrough (DESIGN.md).',
     '',
