@@ -41,7 +41,7 @@ export interface ChannelConfig {
 
 export const DEFAULT_CHANNELS: readonly ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }];
 
-/** Largest message size a fragment count of u16 and the minimum MTU can carry. */
+/** Upper bound for maxMessageSize; the MTU may lower it (fragment counts are u16, see connection-options.ts). */
 export const MAX_MESSAGE_SIZE_LIMIT = 64 * 1024 * 1024;
 
 export function isReliable(kind: ChannelKind): boolean {

@@ -73,10 +73,18 @@ function num(name: string, v: number | undefined, def: number, min: number, max:
 
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   const mtu = num('mtu', o.mtu, 1200, 200, 65507, true);
+  const fragmentSize = mtu - MAX_HEADER_SIZE - MAX_RECORD_HEADER_SIZE;
+  const channels = resolveChannels(o.channels);
+  channels.forEach((c, i) => {
+    // Fragment counts travel as u16: the largest message must fit in 65535 fragments at this MTU.
+    if (c.maxMessageSize > 0xffff * fragmentSize) {
+      throw new ConfigError(`channels[${i}].maxMessageSize (${c.maxMessageSize}) needs more than 65535 fragments at mtu ${mtu}; at most ${0xffff * fragmentSize}`);
+    }
+  });
   const minRto = num('minRto', o.minRto, 30, 1, 60_000);
   const maxRto = num('maxRto', o.maxRto, 2000, minRto, 600_000);
   return {
-    channels: resolveChannels(o.channels),
+    channels,
     mtu,
     timeout: num('timeout', o.timeout, 10_000, 1, 86_400_000),
     keepaliveInterval: num('keepaliveInterval', o.keepaliveInterval, 1000, 1, 86_400_000),
@@ -92,7 +100,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     nonce: num('nonce', o.nonce, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff, true),
     disconnectCopies: num('disconnectCopies', o.disconnectCopies, 3, 1, 10, true),
     trace: o.trace,
-    fragmentSize: mtu - MAX_HEADER_SIZE - MAX_RECORD_HEADER_SIZE,
+    fragmentSize,
     // flags + id + u16 length: the worst whole-record header.
     wholeLimit: mtu - MAX_HEADER_SIZE - 5,
   };

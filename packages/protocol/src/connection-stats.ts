@@ -25,7 +25,10 @@ export interface Counters {
   duplicateMessages: number;
   messagesSent: number;
   messagesDelivered: number;
+  /** Received messages dropped: stale (sequenced), incomplete (reassembly timeout or cap). */
   messagesDropped: number;
+  /** Unreliable messages dropped from our send queue because it was over its cap. */
+  sendQueueDrops: number;
   bytesInRate: RateMeter;
   bytesOutRate: RateMeter;
   packetsInRate: RateMeter;
@@ -36,7 +39,7 @@ export function newCounters(): Counters {
   return {
     packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, spuriousLosses: 0, packetsAcked: 0,
     retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, duplicateMessages: 0,
-    messagesSent: 0, messagesDelivered: 0, messagesDropped: 0,
+    messagesSent: 0, messagesDelivered: 0, messagesDropped: 0, sendQueueDrops: 0,
     bytesInRate: new RateMeter(), bytesOutRate: new RateMeter(), packetsInRate: new RateMeter(), packetsOutRate: new RateMeter(),
   };
 }
@@ -83,7 +86,10 @@ export interface ConnectionStats {
   duplicateMessages: number;
   messagesSent: number;
   messagesDelivered: number;
+  /** Received messages dropped (stale on a sequenced channel, incomplete fragmented ones). */
   messagesDropped: number;
+  /** Unreliable messages dropped from the send queue over its cap. */
+  sendQueueDrops: number;
   /** Bytes of reliable messages not yet acknowledged, all channels. */
   pendingReliableBytes: number;
   channels: ChannelStats[];
@@ -130,6 +136,7 @@ export function buildStats(s: StatsSources): ConnectionStats {
     messagesSent: c.messagesSent,
     messagesDelivered: c.messagesDelivered,
     messagesDropped: c.messagesDropped,
+    sendQueueDrops: c.sendQueueDrops,
     pendingReliableBytes: s.senders.reduce((n, ch) => n + (ch.reliable ? ch.heldBytes : 0), 0),
     channels: s.senders.map((ch, i) => ({
       channel: i,

@@ -17,6 +17,7 @@ import { buildStats, newCounters, type ConnectionStats, type Counters } from './
 import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, type ControlPacket } from './control.js';
 import { decodeControlRecord, encodePing, encodePong, type ControlRecord } from './control-record.js';
 import { SendError, StateError } from './errors.js';
+import { IdHistory } from './id-history.js';
 import { LossDetection } from './loss-detection.js';
 import { OrderedReceiver } from './ordered-receiver.js';
 import { PacketAssembler } from './packet-assembler.js';
@@ -47,6 +48,8 @@ export type ConnectionEvent =
   | { type: 'disconnected'; reason: number; text: string; by: 'local' | 'peer' };
 
 const MAX_CONNECT_RETRY = 1000;
+/** Protocol records (pings, pongs) waiting to be sent; older ones are dropped past this. */
+const MAX_PENDING_RECORDS = 8;
 const DISCONNECT_SPACING = 10;
 
 export class Connection {
@@ -64,6 +67,7 @@ export class Connection {
   private readonly receivers: ReceiveChannel[];
   private readonly assembler: PacketAssembler;
   private readonly received = new ReceivedPackets();
+  private readonly idHistory: IdHistory;
   private readonly sent = new SentPackets();
   private readonly rtt: RttEstimator;
   private readonly rttWindow: SampleWindow;
@@ -89,6 +93,7 @@ export class Connection {
   private disconnectCopiesLeft = 0;
   private nextDisconnectAt = Infinity;
   private disconnectInfo: { reason: number; text: string } | undefined;
+  private rejectPacket: { reason: number; text: string } | undefined;
 
   constructor(
     readonly role: ConnectionRole,
@@ -100,6 +105,7 @@ export class Connection {
     this.receivers = o.channels.map((c, i) => makeReceiver({ index: i, config: c, reassemblyTimeout: o.reassemblyTimeout }));
     const order = [...this.senders].sort((a, b) => b.config.priority - a.config.priority || a.index - b.index);
     this.assembler = new PacketAssembler(o.mtu, order);
+    this.idHistory = new IdHistory(o.channels.length);
     this.rtt = new RttEstimator({ initialRtt: o.initialRtt, maxAckDelay: o.maxAckDelay });
     this.rttWindow = new SampleWindow(o.rttWindow);
     this.loss = new LossDetection(this.sent, this.rtt, { minRto: o.minRto, maxRto: o.maxRto });
@@ -162,6 +168,7 @@ export class Connection {
     if (this.stateValue !== 'pending') throw new StateError(`reject() in state '${this.stateValue}'`);
     this.tick(now);
     this.queueControl('reject', encodeRejectFor(this.connectSize, this.peerNonce, reason, text));
+    this.rejectPacket = { reason, text };
     this.finish(reason, text, 'local');
   }
 
@@ -198,7 +205,7 @@ export class Connection {
     const { message, dropped } = ch.enqueue(data.slice());
     this.counters.messagesSent++;
     for (const d of dropped) {
-      this.counters.messagesDropped++;
+      this.counters.sendQueueDrops++;
       this.trace?.({ type: 'message-dropped', t: this.now, channel, ...(d.id >= 0 ? { id: wrap(d.id) } : {}), reason: 'queue-full' });
     }
     const id = message.id >= 0 && ch.carriesIds ? wrap(message.id) : undefined;
@@ -221,8 +228,8 @@ export class Connection {
       if (kind === PacketKind.Control) this.handleControl(decodeControl(datagram), datagram.length);
       else this.handleData(datagram);
     } catch (e) {
-      if (!(e instanceof DecodeError)) throw e;
-      this.malformed(datagram.length, e.message);
+      // Bad input is counted, never thrown; anything else is a bug, still never allowed to take a host down.
+      this.malformed(datagram.length, e instanceof DecodeError ? e.message : `internal error: ${String(e)}`);
     }
   }
 
@@ -281,6 +288,11 @@ export class Connection {
       return;
     }
     if (p.nonce !== this.peerNonce) return;
+    // We refused this client and our REJECT was lost: say it again (one reply per request, never larger).
+    if (this.stateValue === 'disconnected') {
+      if (this.rejectPacket) this.queueControl('reject', encodeRejectFor(size, this.peerNonce, this.rejectPacket.reason, this.rejectPacket.text));
+      return;
+    }
     this.connectAttempt = p.attempt;
     this.lastReceivedAt = this.now;
     // Our ACCEPT was lost: answer this CONNECT again (one reply per request, never larger).
@@ -311,6 +323,8 @@ export class Connection {
     // Pass 1: every record must be acceptable before anything changes.
     const controls: ControlRecord[] = [];
     const extra: number[] = [];
+    const refs = this.idHistory.references(n, this.received.largest - n);
+    this.receivers.forEach((rc, ch) => rc.beginPacket(refs?.(ch)));
     for (const rec of records) {
       if (rec.channel === CONTROL_CHANNEL) {
         controls.push(decodeControlRecord(rec.data));
@@ -332,17 +346,24 @@ export class Connection {
     if (header.ack) this.onAck(header.ack, ackN);
     for (const c of controls) this.onControlRecord(c);
     for (const rec of records) if (rec.channel !== CONTROL_CHANNEL) this.receivers[rec.channel]!.accept(rec, this.now, this.sink);
+    this.idHistory.record(n, (ch) => this.receivers[ch]!.highest);
   }
 
   private onControlRecord(c: ControlRecord): void {
-    if (c.type === 'ping') this.recordsOut.push(encodePong(this.ponger.onPing(c.ping, this.now)));
+    if (c.type === 'ping') this.queueRecord(encodePong(this.ponger.onPing(c.ping, this.now)));
     else this.pinger.onPong(c.pong, this.now);
+  }
+
+  /** Queues a protocol record (ping, pong); a peer pinging faster than we can answer only replaces old pongs. */
+  private queueRecord(r: Uint8Array): void {
+    if (this.recordsOut.length >= MAX_PENDING_RECORDS) this.recordsOut.shift();
+    this.recordsOut.push(r);
   }
 
   private onAck(ack: AckInfo, largest: number): void {
     const now = this.now;
     let progress = false;
-    const largestPacket = this.sent.get(largest);
+    const largestPacket = largest >= this.sent.largestAcked ? this.sent.get(largest) : undefined;
     if (largestPacket) {
       const sample = now - largestPacket.sentAt;
       this.rtt.addSample(sample, ack.delay ?? 0);
@@ -352,7 +373,12 @@ export class Connection {
       if (i >= 0 && !((ack.bits >>> i) & 1)) continue;
       const p = this.sent.take(largest - 1 - i);
       if (!p) {
-        if (this.loss.onLateAck(largest - 1 - i)) this.counters.spuriousLosses++;
+        // Declared lost earlier, yet it arrived: the loss was spurious; its content needs no more resends.
+        const late = this.loss.onLateAck(largest - 1 - i);
+        if (late) {
+          this.counters.spuriousLosses++;
+          for (const u of late.units) this.senders[u.message.channel]!.onUnitAcked(u.message, u.unit);
+        }
         continue;
       }
       progress = true;
@@ -428,8 +454,8 @@ export class Connection {
       case 'disconnecting':
         return this.nextDisconnectAt;
     }
-    if (this.outbox.length > 0 || this.recordsOut.length > 0) return this.now;
-    if (!this.sent.full && this.senders.some((c) => c.hasWork)) return this.now;
+    if (this.outbox.length > 0) return this.now;
+    if (!this.sent.full && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork))) return this.now;
     let t = Math.min(
       this.lastReceivedAt + this.options.timeout,
       this.received.ackDue,
@@ -472,15 +498,16 @@ export class Connection {
     }
     for (const rc of this.receivers) rc.expire(now, this.sink);
     const ping = this.pinger.poll(now);
-    if (ping) this.recordsOut.push(encodePing(ping));
+    if (ping) this.queueRecord(encodePing(ping));
   }
 
   /** Sends everything that is due: records, messages, owed acks, a keepalive. */
   private flush(out: Uint8Array[]): void {
     const keepalive = this.now - this.lastSentAt >= this.options.keepaliveInterval;
     for (let guard = 0; guard < 1_000_000; guard++) {
+      // Past the in-flight cap nothing ack-eliciting goes out (protocol records included), only acks.
       const dataAllowed = !this.sent.full;
-      const work = this.recordsOut.length > 0 || (dataAllowed && this.senders.some((c) => c.hasWork));
+      const work = dataAllowed && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork));
       const ackOwed = this.received.ackDue <= this.now;
       if (!work && !ackOwed && !(keepalive && guard === 0)) break;
       const records = this.sendPacket(out, dataAllowed);

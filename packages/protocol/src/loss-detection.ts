@@ -33,8 +33,8 @@ export class LossDetection {
   /** Current packet threshold (starts at 3) and time factor (starts at 9/8). */
   packetThreshold = PACKET_THRESHOLD;
   timeFactor = 9 / 8;
-  /** Packets declared lost recently: number → largest acknowledged at the time, and the rule. */
-  private readonly recentlyLost = new Map<number, { largest: number; reason: LossReason }>();
+  /** Packets declared lost recently: number → the packet, the largest acknowledged at the time, and the rule. */
+  private readonly recentlyLost = new Map<number, { packet: SentPacket; largest: number; reason: LossReason }>();
 
   constructor(
     private readonly sent: SentPackets,
@@ -58,30 +58,30 @@ export class LossDetection {
     }
     for (const [p, reason] of victims) {
       this.sent.take(p.seq);
-      this.remember(p.seq, largest, reason);
+      this.remember(p, largest, reason);
       lost(p, reason);
     }
   }
 
-  private remember(seq: number, largest: number, reason: LossReason): void {
-    this.recentlyLost.set(seq, { largest, reason });
+  private remember(packet: SentPacket, largest: number, reason: LossReason): void {
+    this.recentlyLost.set(packet.seq, { packet, largest, reason });
     if (this.recentlyLost.size > RECENTLY_LOST) this.recentlyLost.delete(this.recentlyLost.keys().next().value!);
   }
 
   /**
    * An acknowledgement named a packet no longer in flight. If we had declared it lost, the loss was
-   * spurious: widen the thresholds. Returns true in that case.
+   * spurious: widen the thresholds, and return the packet (its content was delivered after all).
    */
-  onLateAck(seq: number): boolean {
+  onLateAck(seq: number): SentPacket | undefined {
     const l = this.recentlyLost.get(seq);
-    if (!l) return false;
+    if (!l) return undefined;
     this.recentlyLost.delete(seq);
     if (l.reason === 'packet-threshold') {
       this.packetThreshold = Math.min(MAX_PACKET_THRESHOLD, Math.max(this.packetThreshold, l.largest - seq + 1));
     } else if (l.reason === 'time-threshold') {
       this.timeFactor = Math.min(MAX_TIME_FACTOR, this.timeFactor + 1 / 8);
     }
-    return true;
+    return l.packet;
   }
 
   /** Current probe timeout duration, with backoff and clamping. */
@@ -108,7 +108,7 @@ export class LossDetection {
     this.sent.clear();
     this.ptoCount++;
     for (const p of all) {
-      this.remember(p.seq, this.sent.largestAcked, 'probe-timeout');
+      this.remember(p, this.sent.largestAcked, 'probe-timeout');
       lost(p, 'probe-timeout');
     }
   }

@@ -14,6 +14,10 @@ export class OrderedReceiver implements ReceiveChannel {
   private readonly waiting = new Map<number, Uint8Array>();
   private waitingBytes = 0;
   private readonly fragments: Reassembly;
+  /** Unwrap reference for the packet being processed (set for late packets, see id-history.ts). */
+  private ref: number | undefined;
+  /** Highest id accepted (unwrapped); -1 before any. */
+  private top = -1;
 
   constructor(private readonly ctx: ReceiveChannelContext) {
     this.fragments = new Reassembly(ctx.config.maxMessageSize);
@@ -29,23 +33,37 @@ export class OrderedReceiver implements ReceiveChannel {
 
   private isDuplicate(id: number, record: MessageRecord): boolean {
     if (id < this.next || this.waiting.has(id)) return true;
-    return record.fragment !== undefined && this.fragments.check(id, record.fragment, record.data) === 'duplicate';
+    return record.fragment !== undefined && this.fragments.hasFragment(id, record.fragment.index);
+  }
+
+  beginPacket(reference: number | undefined): void {
+    this.fragments.beginPacket();
+    this.ref = reference;
+  }
+
+  get highest(): number {
+    return this.top;
+  }
+
+  private idOf(record: MessageRecord): number {
+    return unwrap(record.id!, this.ref ?? this.next);
   }
 
   cost(record: MessageRecord): number {
-    const id = unwrap(record.id!, this.next);
+    const id = this.idOf(record);
     return this.isDuplicate(id, record) ? 0 : record.data.length;
   }
 
   check(record: MessageRecord, extra: number): string | undefined {
-    const id = unwrap(record.id!, this.next);
+    const id = this.idOf(record);
     if (id >= this.next + this.ctx.config.window) {
       return `message ${wrap(id)} is ${id - this.next} ahead of the next expected (${wrap(this.next)}), past the window of ${this.ctx.config.window}`;
     }
     if (this.isDuplicate(id, record)) return undefined;
     if (record.fragment) {
       const v = this.fragments.check(id, record.fragment, record.data);
-      if (v !== 'ok' && v !== 'duplicate') return v;
+      if (v !== 'ok') return v;
+      this.fragments.stage(id, record.fragment, record.data);
     } else if (record.data.length > this.ctx.config.maxMessageSize) {
       return `message of ${record.data.length} bytes over maxMessageSize`;
     }
@@ -57,11 +75,12 @@ export class OrderedReceiver implements ReceiveChannel {
 
   accept(record: MessageRecord, now: number, sink: ReceiveSink): void {
     const ch = this.ctx.index;
-    const id = unwrap(record.id!, this.next);
+    const id = this.idOf(record);
     if (this.isDuplicate(id, record)) {
       sink.duplicate(ch, record.id!);
       return;
     }
+    if (id > this.top) this.top = id;
     let data: Uint8Array | undefined;
     if (record.fragment) {
       data = this.fragments.add(id, record.fragment, record.data, now);

@@ -14,18 +14,32 @@ interface Partial {
   count: number;
   received: number;
   bytes: number;
-  parts: (Uint8Array | undefined)[];
+  /** Sparse: memory follows the fragments received, not the count a peer claims. */
+  parts: Map<number, Uint8Array>;
   startedAt: number;
+}
+
+/** Fragments of the packet being checked, so two records of one message in one packet are checked together. */
+interface Staged {
+  count: number;
+  indices: Set<number>;
+  bytes: number;
 }
 
 export type FragmentVerdict = 'ok' | 'duplicate' | string;
 
 export class Reassembly {
   private readonly partials = new Map<number, Partial>();
+  private readonly staged = new Map<number, Staged>();
   /** Bytes held in partial messages. */
   bytes = 0;
 
   constructor(private readonly maxMessageSize: number) {}
+
+  /** Starts checking a new packet: forget what the previous packet staged. */
+  beginPacket(): void {
+    this.staged.clear();
+  }
 
   get size(): number {
     return this.partials.size;
@@ -33,27 +47,38 @@ export class Reassembly {
 
   /** Whether a fragment is acceptable, without storing it: 'ok', 'duplicate', or why it is malformed. */
   check(id: number, fragment: FragmentInfo, data: Uint8Array): FragmentVerdict {
-    const maxCount = Math.ceil(this.maxMessageSize / MIN_FRAGMENT_PAYLOAD);
+    const maxCount = Math.min(0xffff, Math.ceil(this.maxMessageSize / MIN_FRAGMENT_PAYLOAD));
     if (fragment.count > maxCount) return `fragment count ${fragment.count} over ${maxCount} for maxMessageSize ${this.maxMessageSize}`;
     const last = fragment.index === fragment.count - 1;
     if (!last && data.length < MIN_FRAGMENT_PAYLOAD) return `fragment ${fragment.index} of ${data.length} bytes is too small`;
     if (data.length === 0) return 'empty fragment';
     const p = this.partials.get(id);
-    if (!p) return data.length > this.maxMessageSize ? 'fragment larger than maxMessageSize' : 'ok';
-    if (p.count !== fragment.count) return `fragment count changed from ${p.count} to ${fragment.count}`;
-    if (p.parts[fragment.index]) return 'duplicate';
-    if (p.bytes + data.length > this.maxMessageSize) return 'fragments add up past maxMessageSize';
+    if (p && p.count !== fragment.count) return `fragment count changed from ${p.count} to ${fragment.count}`;
+    if (p?.parts.has(fragment.index)) return 'duplicate';
+    const st = this.staged.get(id);
+    if (st && st.count !== fragment.count) return `fragment count differs within one packet (${st.count}, ${fragment.count})`;
+    if (st?.indices.has(fragment.index)) return 'fragment repeated within one packet';
+    if ((p?.bytes ?? 0) + (st?.bytes ?? 0) + data.length > this.maxMessageSize) return 'fragments add up past maxMessageSize';
     return 'ok';
+  }
+
+  /** Records a fragment that passed `check` as part of the packet being checked. */
+  stage(id: number, fragment: FragmentInfo, data: Uint8Array): void {
+    let st = this.staged.get(id);
+    if (!st) this.staged.set(id, (st = { count: fragment.count, indices: new Set(), bytes: 0 }));
+    st.indices.add(fragment.index);
+    st.bytes += data.length;
   }
 
   /** Stores a fragment that passed `check`. Returns the whole message once complete. */
   add(id: number, fragment: FragmentInfo, data: Uint8Array, now: number): Uint8Array | undefined {
     let p = this.partials.get(id);
     if (!p) {
-      p = { count: fragment.count, received: 0, bytes: 0, parts: new Array(fragment.count), startedAt: now };
+      p = { count: fragment.count, received: 0, bytes: 0, parts: new Map(), startedAt: now };
       this.partials.set(id, p);
     }
-    p.parts[fragment.index] = data.slice();
+    if (p.count !== fragment.count || p.parts.has(fragment.index) || fragment.index >= p.count) return undefined; // checked before; never reached
+    p.parts.set(fragment.index, data.slice());
     p.received++;
     p.bytes += data.length;
     this.bytes += data.length;
@@ -62,11 +87,17 @@ export class Reassembly {
     this.bytes -= p.bytes;
     const out = new Uint8Array(p.bytes);
     let offset = 0;
-    for (const part of p.parts) {
-      out.set(part!, offset);
-      offset += part!.length;
+    for (let i = 0; i < p.count; i++) {
+      const part = p.parts.get(i)!;
+      out.set(part, offset);
+      offset += part.length;
     }
     return out;
+  }
+
+  /** Whether this fragment of this message is already held. */
+  hasFragment(id: number, index: number): boolean {
+    return this.partials.get(id)?.parts.has(index) ?? false;
   }
 
   has(id: number): boolean {
@@ -79,6 +110,11 @@ export class Reassembly {
     this.partials.delete(id);
     this.bytes -= p.bytes;
     return true;
+  }
+
+  /** Bytes held for one partial message (0 if none). */
+  bytesOf(id: number): number {
+    return this.partials.get(id)?.bytes ?? 0;
   }
 
   /** Ids of partial messages, oldest first (insertion order). */

@@ -20,7 +20,14 @@ export interface ReceiveSink {
 }
 
 export interface ReceiveChannel {
-  /** Read-only: undefined if acceptable, else why the record breaks the protocol. `extra` = bytes this packet already adds. */
+  /**
+   * A new packet is about to be checked (fragments of one message within a packet are checked together).
+   * `reference`: for a late packet, the id to unwrap its 16-bit ids against (id-history.ts); else undefined.
+   */
+  beginPacket(reference: number | undefined): void;
+  /** Highest message id seen so far (unwrapped), for id-history checkpoints. */
+  readonly highest: number;
+  /** Read-only (apart from staging this packet's fragments): undefined if acceptable, else why the record breaks the protocol. `extra` = bytes this packet already adds. */
   check(record: MessageRecord, extra: number): string | undefined;
   /** Bytes accepting this record could add to buffers (used with `check` to bound a whole packet). */
   cost(record: MessageRecord): number;

@@ -58,6 +58,7 @@ export class ReceivedPackets {
       this.resyncAt = n;
       return this.resyncRun >= RESYNC_COUNT ? 'new' : 'out-of-window';
     }
+    this.resyncRun = 0; // anything else in between: the far-ahead packets were not in a row
     if (n <= this.largest - DEDUP_WINDOW) return 'stale';
     if (n <= this.largest && this.seen[n % DEDUP_WINDOW]) return 'duplicate';
     return 'new';

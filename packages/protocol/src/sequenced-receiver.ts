@@ -9,12 +9,14 @@ import { Reassembly } from './reassembly.js';
 import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
 import type { MessageRecord } from './record.js';
 import { unwrap, wrap } from './sequence.js';
-import { dropPartials, MAX_PARTIAL_MESSAGES } from './unreliable-receiver.js';
+import { makeRoom } from './unreliable-receiver.js';
 
 export class SequencedReceiver implements ReceiveChannel {
   /** Newest id delivered (unwrapped); -1 before any. */
   private newest = -1;
   private readonly fragments: Reassembly;
+  /** Unwrap reference for the packet being processed (set for late packets, see id-history.ts). */
+  private ref: number | undefined;
 
   constructor(private readonly ctx: ReceiveChannelContext) {
     this.fragments = new Reassembly(ctx.config.maxMessageSize);
@@ -28,30 +30,46 @@ export class SequencedReceiver implements ReceiveChannel {
     return this.fragments.bytes;
   }
 
+  beginPacket(reference: number | undefined): void {
+    this.fragments.beginPacket();
+    this.ref = reference;
+  }
+
+  get highest(): number {
+    return this.newest;
+  }
+
+  private idOf(record: MessageRecord): number {
+    return unwrap(record.id!, this.ref ?? Math.max(this.newest, 0));
+  }
+
   cost(): number {
     return 0;
   }
 
   check(record: MessageRecord): string | undefined {
     if (record.fragment) {
-      const id = unwrap(record.id!, Math.max(this.newest, 0));
+      const id = this.idOf(record);
+      if (this.fragments.hasFragment(id, record.fragment.index)) return undefined;
       const v = this.fragments.check(id, record.fragment, record.data);
-      return v === 'ok' || v === 'duplicate' ? undefined : v;
+      if (v !== 'ok') return v;
+      this.fragments.stage(id, record.fragment, record.data);
+      return undefined;
     }
     return record.data.length > this.ctx.config.maxMessageSize ? 'message over maxMessageSize' : undefined;
   }
 
   accept(record: MessageRecord, now: number, sink: ReceiveSink): void {
     const ch = this.ctx.index;
-    const id = unwrap(record.id!, Math.max(this.newest, 0));
+    const id = this.idOf(record);
     if (id <= this.newest) {
       sink.dropped(ch, record.id!, 'stale');
       return;
     }
     let data: Uint8Array | undefined;
     if (record.fragment) {
-      if (this.fragments.check(id, record.fragment, record.data) === 'duplicate') return;
-      if (!this.fragments.has(id)) dropPartials(this.fragments, this.ctx, record.data.length, MAX_PARTIAL_MESSAGES, ch, sink, (i) => wrap(i));
+      if (this.fragments.hasFragment(id, record.fragment.index)) return;
+      makeRoom(this.fragments, this.ctx, id, record.data.length, sink);
       data = this.fragments.add(id, record.fragment, record.data, now);
       if (!data) return;
     } else {

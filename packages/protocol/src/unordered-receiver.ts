@@ -14,6 +14,10 @@ export class UnorderedReceiver implements ReceiveChannel {
   private base = 0;
   private readonly received: Uint8Array;
   private readonly fragments: Reassembly;
+  /** Unwrap reference for the packet being processed (set for late packets, see id-history.ts). */
+  private ref: number | undefined;
+  /** Highest id accepted (unwrapped); -1 before any. */
+  private top = -1;
 
   constructor(private readonly ctx: ReceiveChannelContext) {
     this.received = new Uint8Array(ctx.config.window);
@@ -34,23 +38,37 @@ export class UnorderedReceiver implements ReceiveChannel {
 
   private isDuplicate(id: number, record: MessageRecord): boolean {
     if (id < this.base || this.received[this.slot(id)]) return true;
-    return record.fragment !== undefined && this.fragments.check(id, record.fragment, record.data) === 'duplicate';
+    return record.fragment !== undefined && this.fragments.hasFragment(id, record.fragment.index);
+  }
+
+  beginPacket(reference: number | undefined): void {
+    this.fragments.beginPacket();
+    this.ref = reference;
+  }
+
+  get highest(): number {
+    return this.top;
+  }
+
+  private idOf(record: MessageRecord): number {
+    return unwrap(record.id!, this.ref ?? this.base);
   }
 
   cost(record: MessageRecord): number {
-    const id = unwrap(record.id!, this.base);
+    const id = this.idOf(record);
     return record.fragment && !this.isDuplicate(id, record) ? record.data.length : 0;
   }
 
   check(record: MessageRecord, extra: number): string | undefined {
-    const id = unwrap(record.id!, this.base);
+    const id = this.idOf(record);
     if (id >= this.base + this.ctx.config.window) {
       return `message ${wrap(id)} is ${id - this.base} ahead of the oldest missing (${wrap(this.base)}), past the window of ${this.ctx.config.window}`;
     }
     if (this.isDuplicate(id, record)) return undefined;
     if (record.fragment) {
       const v = this.fragments.check(id, record.fragment, record.data);
-      if (v !== 'ok' && v !== 'duplicate') return v;
+      if (v !== 'ok') return v;
+      this.fragments.stage(id, record.fragment, record.data);
       if (this.fragments.bytes + extra > this.ctx.config.maxQueuedBytes) {
         return `reassembly would exceed maxQueuedBytes (${this.ctx.config.maxQueuedBytes})`;
       }
@@ -61,11 +79,12 @@ export class UnorderedReceiver implements ReceiveChannel {
   }
 
   accept(record: MessageRecord, now: number, sink: ReceiveSink): void {
-    const id = unwrap(record.id!, this.base);
+    const id = this.idOf(record);
     if (this.isDuplicate(id, record)) {
       sink.duplicate(this.ctx.index, record.id!);
       return;
     }
+    if (id > this.top) this.top = id;
     let data: Uint8Array | undefined;
     if (record.fragment) {
       data = this.fragments.add(id, record.fragment, record.data, now);

@@ -12,25 +12,27 @@ import { unwrap, wrap } from './sequence.js';
 /** Most partial (fragmented, incomplete) messages an unreliable channel keeps. */
 export const MAX_PARTIAL_MESSAGES = 32;
 
-/** Makes room for `incoming` bytes: drops the oldest partials past the channel's byte cap or the count cap. */
-export function dropPartials(
-  fragments: Reassembly,
-  ctx: ReceiveChannelContext,
-  incoming: number,
-  maxCount: number,
-  channel: number,
-  sink: ReceiveSink,
-  toWire: (id: number) => number,
-): void {
-  for (const id of fragments.ids()) {
-    if (fragments.bytes + incoming <= ctx.config.maxQueuedBytes && fragments.size < maxCount) break;
-    fragments.delete(id);
-    sink.dropped(channel, toWire(id), 'reassembly-cap');
+/**
+ * Makes room for `incoming` more bytes of partial message `id`: drops the oldest *other* partials while the
+ * partials would pass the channel's byte cap, or (when `id` starts a new partial) the count cap.
+ * Charged on every fragment, so partial messages never hold more than maxQueuedBytes.
+ */
+export function makeRoom(fragments: Reassembly, ctx: ReceiveChannelContext, id: number, incoming: number, sink: ReceiveSink): void {
+  const isNew = !fragments.has(id);
+  for (const old of fragments.ids()) {
+    const overBytes = fragments.bytes + incoming > ctx.config.maxQueuedBytes;
+    const overCount = isNew && fragments.size >= MAX_PARTIAL_MESSAGES;
+    if (!overBytes && !overCount) break;
+    if (old === id) continue;
+    fragments.delete(old);
+    sink.dropped(ctx.index, wrap(old), 'reassembly-cap');
   }
 }
 
 export class UnreliableReceiver implements ReceiveChannel {
   private readonly fragments: Reassembly;
+  /** Unwrap reference for the packet being processed (set for late packets, see id-history.ts). */
+  private ref: number | undefined;
   /** Reference for unwrapping fragment-group ids (the newest seen). */
   private newestGroup = 0;
 
@@ -46,14 +48,27 @@ export class UnreliableReceiver implements ReceiveChannel {
     return this.fragments.bytes;
   }
 
+  beginPacket(reference: number | undefined): void {
+    this.fragments.beginPacket();
+    this.ref = reference;
+  }
+
+  get highest(): number {
+    return this.newestGroup;
+  }
+
   cost(): number {
     return 0;
   }
 
   check(record: MessageRecord): string | undefined {
     if (record.fragment) {
-      const v = this.fragments.check(unwrap(record.id!, this.newestGroup), record.fragment, record.data);
-      return v === 'ok' || v === 'duplicate' ? undefined : v;
+      const id = unwrap(record.id!, this.ref ?? this.newestGroup);
+      if (this.fragments.hasFragment(id, record.fragment.index)) return undefined;
+      const v = this.fragments.check(id, record.fragment, record.data);
+      if (v !== 'ok') return v;
+      this.fragments.stage(id, record.fragment, record.data);
+      return undefined;
     }
     return record.data.length > this.ctx.config.maxMessageSize ? 'message over maxMessageSize' : undefined;
   }
@@ -64,9 +79,9 @@ export class UnreliableReceiver implements ReceiveChannel {
       sink.deliver(ch, undefined, record.data.slice());
       return;
     }
-    const id = unwrap(record.id!, this.newestGroup);
-    if (this.fragments.check(id, record.fragment, record.data) === 'duplicate') return;
-    if (!this.fragments.has(id)) dropPartials(this.fragments, this.ctx, record.data.length, MAX_PARTIAL_MESSAGES, ch, sink, wrap);
+    const id = unwrap(record.id!, this.ref ?? this.newestGroup);
+    if (this.fragments.hasFragment(id, record.fragment.index)) return;
+    makeRoom(this.fragments, this.ctx, id, record.data.length, sink);
     if (id > this.newestGroup) this.newestGroup = id;
     const data = this.fragments.add(id, record.fragment, record.data, now);
     if (data) sink.deliver(ch, undefined, data);

@@ -186,7 +186,7 @@ describe('Connection messaging', () => {
     // Unreliable: over the cap the oldest queued messages are dropped, send succeeds.
     for (let i = 0; i < 5; i++) c.send(1, new Uint8Array(100));
     expect(c.stats().channels[1]!.queuedBytes).toBeLessThanOrEqual(250);
-    expect(c.stats().messagesDropped).toBe(3);
+    expect(c.stats().sendQueueDrops).toBe(3);
     c.disconnect(0);
     expect(code(() => c.send(1, new Uint8Array(1)))).toBe('closed');
   });

@@ -60,10 +60,10 @@ describe('LossDetection', () => {
     for (let i = 0; i < 12; i++) t.send(i, i);
     t.ack(10, 20);
     expect(t.lost.map(([s]) => s)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-    expect(t.loss.onLateAck(0)).toBe(true); // packet 0 arrived after all: 10 packets of reordering
+    expect(t.loss.onLateAck(0)?.seq).toBe(0); // packet 0 arrived after all: 10 packets of reordering
     expect(t.loss.packetThreshold).toBe(11);
-    expect(t.loss.onLateAck(0)).toBe(false);
-    expect(t.loss.onLateAck(99)).toBe(false);
+    expect(t.loss.onLateAck(0)).toBeUndefined();
+    expect(t.loss.onLateAck(99)).toBeUndefined();
     expect(PACKET_THRESHOLD).toBe(3);
   });
 
