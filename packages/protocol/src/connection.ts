@@ -14,7 +14,7 @@ import { ByteReader, DecodeError } from './bytes.js';
 import { carriesIds, channelSpec, compareLayouts, type ChannelConfig } from './channel-config.js';
 import { resolveOptions, type ConnectionOptions, type ResolvedOptions } from './connection-options.js';
 import { buildStats, newCounters, type ConnectionStats, type Counters } from './connection-stats.js';
-import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, type ControlPacket } from './control.js';
+import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, SESSION_TOKEN_SIZE, type ControlPacket } from './control.js';
 import { decodeControlRecord, encodePing, encodePong, type ControlRecord } from './control-record.js';
 import { SendError, StateError } from './errors.js';
 import { IdHistory } from './id-history.js';
@@ -78,6 +78,7 @@ export class Connection {
   readonly counters: Counters;
 
   private nextSeq = 0;
+  private retransmit: boolean;
   private lastReceivedAt = 0;
   private lastSentAt = 0;
   // Handshake
@@ -94,6 +95,7 @@ export class Connection {
   private nextDisconnectAt = Infinity;
   private disconnectInfo: { reason: number; text: string } | undefined;
   private rejectPacket: { reason: number; text: string } | undefined;
+  private token: Uint8Array = new Uint8Array(SESSION_TOKEN_SIZE);
 
   constructor(
     readonly role: ConnectionRole,
@@ -101,6 +103,7 @@ export class Connection {
   ) {
     const o = (this.options = resolveOptions(options));
     this.trace = o.trace;
+    this.retransmit = o.retransmission;
     this.senders = o.channels.map((c, i) => new SendChannel(i, c, o.fragmentSize, o.wholeLimit));
     this.receivers = o.channels.map((c, i) => makeReceiver({ index: i, config: c, reassemblyTimeout: o.reassemblyTimeout }));
     const order = [...this.senders].sort((a, b) => b.config.priority - a.config.priority || a.index - b.index);
@@ -138,6 +141,31 @@ export class Connection {
     return this.options.channels;
   }
 
+  /** The session token from ACCEPT (both sides, once connected): the client shows it to resume elsewhere. */
+  get sessionToken(): Uint8Array {
+    return this.token;
+  }
+
+  /** Whether lost reliable content is resent (off on transports that are reliable themselves). */
+  get retransmission(): boolean {
+    return this.retransmit;
+  }
+
+  /**
+   * The session moved to another transport (or address): everything in flight on the old one may be gone,
+   * so every reliable unit of every in-flight packet is queued again (the receiver drops duplicates), the
+   * probe backoff resets, and retransmission follows the new transport (`reliable`: no retransmission).
+   */
+  transportChanged(now: number, reliable: boolean): void {
+    this.tick(now);
+    this.retransmit = !reliable;
+    const inFlight = [...this.sent.values()];
+    this.sent.clear();
+    for (const p of inFlight) for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
+    this.loss.onAckProgress();
+    this.lastReceivedAt = this.now;
+  }
+
   // ---- lifecycle -------------------------------------------------------------------------------
 
   /** Client: start connecting. `payload` (≤ 1024 bytes, e.g. an auth token) reaches the server's host. */
@@ -151,12 +179,18 @@ export class Connection {
     this.connectDeadline = now + this.options.timeout;
   }
 
-  /** Server: accept the pending connect request under `connectionId` (u32, chosen by the host). */
-  accept(now: number, connectionId: number): void {
+  /**
+   * Server: accept the pending connect request under `connectionId` (u32, chosen by the host). `token`
+   * (16 bytes) is the secret the client must show to resume the session on another transport; pass
+   * random bytes from a cryptographic source (default: Math.random, fine for tests only).
+   */
+  accept(now: number, connectionId: number, token: Uint8Array = randomToken()): void {
     if (this.stateValue !== 'pending') throw new StateError(`accept() in state '${this.stateValue}'`);
+    if (token.length !== SESSION_TOKEN_SIZE) throw new RangeError(`token must be ${SESSION_TOKEN_SIZE} bytes`);
     this.tick(now);
     this.connectionIdValue = connectionId >>> 0;
-    this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: this.connectAttempt });
+    this.token = token.slice();
+    this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: this.connectAttempt, token: this.token });
     this.lastReceivedAt = now;
     this.lastSentAt = now;
     this.setState('connected');
@@ -253,6 +287,7 @@ export class Connection {
         if (this.stateValue !== 'connecting' || p.nonce !== this.options.nonce) return;
         this.lastReceivedAt = this.now;
         this.connectionIdValue = p.connectionId;
+        this.token = p.token;
         this.rtt.addSample(this.now - this.attemptSentAt[p.attempt]!, 0);
         this.rttWindow.add(this.now - this.attemptSentAt[p.attempt]!);
         this.lastSentAt = this.now;
@@ -265,6 +300,10 @@ export class Connection {
       case 'disconnect':
         if (p.connectionId !== this.connectionIdValue) return;
         if (this.stateValue === 'connected' || this.stateValue === 'disconnecting') this.finish(p.reason, p.text, 'peer');
+        return;
+      case 'resume':
+      case 'resumed':
+        return; // transport-level: the host handles these (docs/transports.md)
     }
   }
 
@@ -297,7 +336,7 @@ export class Connection {
     this.lastReceivedAt = this.now;
     // Our ACCEPT was lost: answer this CONNECT again (one reply per request, never larger).
     if (this.stateValue === 'connected') {
-      this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: p.attempt });
+      this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: p.attempt, token: this.token });
     }
   }
 
@@ -388,7 +427,7 @@ export class Connection {
     }
     if (largest > this.sent.largestAcked) this.sent.largestAcked = largest;
     if (progress) this.loss.onAckProgress();
-    if (this.options.retransmission) this.loss.detect(now, this.onLost);
+    if (this.retransmit) this.loss.detect(now, this.onLost);
   }
 
   private readonly onLost = (p: SentPacket, reason: 'packet-threshold' | 'time-threshold' | 'probe-timeout'): void => {
@@ -462,7 +501,7 @@ export class Connection {
       this.pinger.nextPingTime(),
       this.lastSentAt + this.options.keepaliveInterval,
     );
-    if (this.options.retransmission) t = Math.min(t, this.loss.nextTimeout());
+    if (this.retransmit) t = Math.min(t, this.loss.nextTimeout());
     return Math.max(this.now, t);
   }
 
@@ -589,6 +628,12 @@ export class Connection {
     this.recordsOut.length = 0;
     this.events.push({ type: 'disconnected', reason, text, by });
   }
+}
+
+function randomToken(): Uint8Array {
+  const t = new Uint8Array(SESSION_TOKEN_SIZE);
+  for (let i = 0; i < t.length; i++) t[i] = Math.floor(Math.random() * 256);
+  return t;
 }
 
 function makeReceiver(ctx: ReceiveChannelContext): ReceiveChannel {

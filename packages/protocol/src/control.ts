@@ -4,12 +4,16 @@
  *
  *   CONNECT    version u8 | nonce u32 | attempt u8 | channel count u8 | channel spec × count | payload length u16 | payload
  *              channel spec = kind u8 | window u16 | max message size u32 | max queued bytes u32
- *   ACCEPT     nonce u32 | connection id u32 | attempt u8
+ *              then zero padding up to MIN_CONNECT_SIZE bytes
+ *   ACCEPT     nonce u32 | connection id u32 | attempt u8 | session token (16 bytes)
  *   REJECT     nonce u32 | reason u8 | text length u8 | text (UTF-8)
  *   DISCONNECT connection id u32 | reason u8 | text length u8 | text (UTF-8)
+ *   RESUME     connection id u32 | session token (16 bytes), then zero padding up to MIN_CONNECT_SIZE bytes
+ *   RESUMED    connection id u32
  *
- * No reply is ever larger than the CONNECT that caused it: ACCEPT is 10 bytes (a CONNECT is at least 21),
- * and REJECT's text is cut to fit.
+ * No reply is ever larger than the request that caused it: ACCEPT is 26 bytes and a CONNECT at least 32;
+ * REJECT's text is cut to fit; RESUMED is 5 bytes. RESUME moves a session to another transport or address
+ * (docs/transports.md); the host handles it, a Connection ignores it.
  */
 
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';
@@ -20,7 +24,12 @@ import { decodeText, encodeText } from './text.js';
 export const PROTOCOL_VERSION = 1;
 const CHANNEL_SPEC_SIZE = 11;
 
-export const ControlType = { Connect: 1, Accept: 2, Reject: 3, Disconnect: 4 } as const;
+export const ControlType = { Connect: 1, Accept: 2, Reject: 3, Disconnect: 4, Resume: 5, Resumed: 6 } as const;
+
+/** CONNECT and RESUME are padded to at least this many bytes, so no reply can be larger. */
+export const MIN_CONNECT_SIZE = 32;
+/** Bytes of the session token that proves a RESUME comes from the session's own client. */
+export const SESSION_TOKEN_SIZE = 16;
 
 /** Most application bytes a CONNECT can carry (e.g. an auth token). */
 export const MAX_CONNECT_PAYLOAD = 1024;
@@ -43,6 +52,8 @@ export interface AcceptPacket {
   nonce: number;
   connectionId: number;
   attempt: number;
+  /** Secret the client shows to resume the session on another transport. */
+  token: Uint8Array;
 }
 export interface RejectPacket {
   type: 'reject';
@@ -56,7 +67,16 @@ export interface DisconnectPacket {
   reason: number;
   text: string;
 }
-export type ControlPacket = ConnectPacket | AcceptPacket | RejectPacket | DisconnectPacket;
+export interface ResumePacket {
+  type: 'resume';
+  connectionId: number;
+  token: Uint8Array;
+}
+export interface ResumedPacket {
+  type: 'resumed';
+  connectionId: number;
+}
+export type ControlPacket = ConnectPacket | AcceptPacket | RejectPacket | DisconnectPacket | ResumePacket | ResumedPacket;
 
 const PREFIX = PacketKind.Control << 6;
 
@@ -66,17 +86,23 @@ export function encodeControl(p: ControlPacket): Uint8Array {
       if (p.payload.length > MAX_CONNECT_PAYLOAD) {
         throw new RangeError(`connect payload of ${p.payload.length} bytes exceeds ${MAX_CONNECT_PAYLOAD}`);
       }
-      const w = ByteWriter.ofSize(10 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length);
+      const w = ByteWriter.ofSize(Math.max(MIN_CONNECT_SIZE, 10 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length));
       w.u8(PREFIX | ControlType.Connect).u8(p.version).u32(p.nonce >>> 0).u8(p.attempt & 0xff).u8(p.channels.length);
       for (const c of p.channels) w.u8(c.kind).u16(c.window).u32(c.maxMessageSize).u32(c.maxQueuedBytes);
-      return w.u16(p.payload.length).raw(p.payload).bytes;
+      w.u16(p.payload.length).raw(p.payload);
+      return w.bytes; // the rest is zero padding
     }
     case 'accept':
-      return ByteWriter.ofSize(10)
+      return ByteWriter.ofSize(10 + SESSION_TOKEN_SIZE)
         .u8(PREFIX | ControlType.Accept)
         .u32(p.nonce >>> 0)
         .u32(p.connectionId >>> 0)
-        .u8(p.attempt & 0xff).bytes;
+        .u8(p.attempt & 0xff)
+        .raw(token(p.token)).bytes;
+    case 'resume':
+      return ByteWriter.ofSize(MIN_CONNECT_SIZE).u8(PREFIX | ControlType.Resume).u32(p.connectionId >>> 0).raw(token(p.token)).bytes;
+    case 'resumed':
+      return ByteWriter.ofSize(5).u8(PREFIX | ControlType.Resumed).u32(p.connectionId >>> 0).bytes;
     case 'reject':
     case 'disconnect': {
       const text = encodeText(p.text, MAX_REASON_TEXT);
@@ -86,6 +112,11 @@ export function encodeControl(p: ControlPacket): Uint8Array {
       return w.u8(p.reason & 0xff).u8(text.length).raw(text).bytes;
     }
   }
+}
+
+function token(t: Uint8Array): Uint8Array {
+  if (t.length !== SESSION_TOKEN_SIZE) throw new RangeError(`session token must be ${SESSION_TOKEN_SIZE} bytes, got ${t.length}`);
+  return t;
 }
 
 /** A REJECT for `connect`, its text cut so the reply is no larger than the request. */
@@ -112,10 +143,21 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
       const len = r.u16('payload length');
       if (len > MAX_CONNECT_PAYLOAD) throw new DecodeError(`connect payload length ${len} over ${MAX_CONNECT_PAYLOAD}`);
       p = { type: 'connect', version, nonce, attempt, channels, payload: r.bytesView(len, 'connect payload').slice() };
+      skipPadding(r);
       break;
     }
     case ControlType.Accept:
-      p = { type: 'accept', nonce: r.u32('nonce'), connectionId: r.u32('connection id'), attempt: r.u8('attempt') };
+      p = {
+        type: 'accept', nonce: r.u32('nonce'), connectionId: r.u32('connection id'), attempt: r.u8('attempt'),
+        token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(),
+      };
+      break;
+    case ControlType.Resume:
+      p = { type: 'resume', connectionId: r.u32('connection id'), token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice() };
+      skipPadding(r);
+      break;
+    case ControlType.Resumed:
+      p = { type: 'resumed', connectionId: r.u32('connection id') };
       break;
     case ControlType.Reject:
     case ControlType.Disconnect: {
@@ -133,4 +175,9 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
   }
   if (r.remaining !== 0) throw new DecodeError(`${r.remaining} trailing byte(s) after control packet`);
   return p;
+}
+
+/** Padding after CONNECT and RESUME: zero bytes only. */
+function skipPadding(r: ByteReader): void {
+  while (r.remaining > 0) if (r.u8('padding') !== 0) throw new DecodeError('non-zero padding');
 }

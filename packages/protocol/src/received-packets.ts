@@ -65,11 +65,13 @@ export class ReceivedPackets {
   }
 
   /**
-   * True when making packet `n` the ack anchor would leave a packet no ack has reported yet outside the
-   * window (`n` and the 32 before it): an ack must go out first, or that packet would never be acknowledged.
+   * True when making packet `n` the ack anchor would put a packet no ack has reported yet more than 16 behind
+   * it: an ack goes out first. (At 33 the packet would never be acknowledged; at 16 every packet of a burst
+   * is covered by two acks, so a single lost ack costs no spurious retransmission.)
    */
   mustAckBefore(n: number): boolean {
-    return this.unreportedLow !== Infinity && (this.unreportedLow < n - 32 || this.unreportedHigh > n);
+    // Half the window: every packet of a burst then appears in two acks, so one lost ack loses nothing.
+    return this.unreportedLow !== Infinity && (this.unreportedLow < n - 16 || this.unreportedHigh > n);
   }
 
   /** Records a packet that passed `check` and was accepted. */

@@ -18,7 +18,7 @@ export interface TraceRecord {
 
 export type LossReason = 'packet-threshold' | 'time-threshold' | 'probe-timeout';
 export type DropReason = 'queue-full' | 'stale' | 'reassembly-timeout' | 'reassembly-cap';
-export type ControlName = 'connect' | 'accept' | 'reject' | 'disconnect';
+export type ControlName = 'connect' | 'accept' | 'reject' | 'disconnect' | 'resume' | 'resumed';
 
 export type TraceEvent =
   | { type: 'state'; t: number; state: string }

@@ -7,7 +7,9 @@ const spec = { kind: 0, window: 1024, maxMessageSize: 262144, maxQueuedBytes: 10
 describe('control packets (docs/protocol.md §5)', () => {
   const packets: ControlPacket[] = [
     { type: 'connect', version: PROTOCOL_VERSION, nonce: 0xdeadbeef, attempt: 3, channels: [spec, { ...spec, kind: 3 }], payload: new Uint8Array([1, 2, 3]) },
-    { type: 'accept', nonce: 0xdeadbeef, connectionId: 42, attempt: 3 },
+    { type: 'accept', nonce: 0xdeadbeef, connectionId: 42, attempt: 3, token: new Uint8Array(16).fill(7) },
+    { type: 'resume', connectionId: 42, token: new Uint8Array(16).fill(9) },
+    { type: 'resumed', connectionId: 42 },
     { type: 'reject', nonce: 1, reason: 2, text: 'bad token ✗' },
     { type: 'disconnect', connectionId: 42, reason: 0, text: '' },
   ];
@@ -15,15 +17,31 @@ describe('control packets (docs/protocol.md §5)', () => {
     it(`round-trips ${p.type}`, () => expect(decodeControl(encodeControl(p))).toEqual(p));
   }
 
-  it('lays out ACCEPT byte for byte', () => {
-    expect(Buffer.from(encodeControl({ type: 'accept', nonce: 0x01020304, connectionId: 0x0a0b0c0d, attempt: 7 })).toString('hex')).toBe(
-      '42' + '01020304' + '0a0b0c0d' + '07',
+  it('lays out ACCEPT, RESUME and RESUMED byte for byte', () => {
+    const token = new Uint8Array(16).map((_, i) => i);
+    const tokenHex = Buffer.from(token).toString('hex');
+    expect(Buffer.from(encodeControl({ type: 'accept', nonce: 0x01020304, connectionId: 0x0a0b0c0d, attempt: 7, token })).toString('hex')).toBe(
+      '42' + '01020304' + '0a0b0c0d' + '07' + tokenHex,
     );
+    expect(Buffer.from(encodeControl({ type: 'resume', connectionId: 0x0a0b0c0d, token })).toString('hex')).toBe(
+      '45' + '0a0b0c0d' + tokenHex + '00'.repeat(11),
+    );
+    expect(Buffer.from(encodeControl({ type: 'resumed', connectionId: 5 })).toString('hex')).toBe('4600000005');
+  });
+
+  it('pads CONNECT to 32 bytes with zeros, and refuses non-zero padding', () => {
+    const c = encodeControl({ type: 'connect', version: 1, nonce: 9, attempt: 1, channels: [spec], payload: new Uint8Array(0) });
+    expect(c.length).toBe(32);
+    const bad = c.slice();
+    bad[31] = 1;
+    expect(() => decodeControl(bad)).toThrow(DecodeError);
   });
 
   it('never answers a CONNECT with more bytes than it had', () => {
     const connect = encodeControl({ type: 'connect', version: 1, nonce: 9, attempt: 1, channels: [spec], payload: new Uint8Array(0) });
-    expect(encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1 }).length).toBeLessThanOrEqual(connect.length);
+    expect(encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1, token: new Uint8Array(16) }).length).toBeLessThanOrEqual(connect.length);
+    const resume = encodeControl({ type: 'resume', connectionId: 1, token: new Uint8Array(16) });
+    expect(encodeControl({ type: 'resumed', connectionId: 1 }).length).toBeLessThanOrEqual(resume.length);
     const reject = encodeRejectFor(connect.length, 9, 2, 'x'.repeat(500));
     expect(reject.length).toBeLessThanOrEqual(connect.length);
     expect(decodeControl(reject)).toMatchObject({ type: 'reject', reason: 2 });

@@ -1,0 +1,55 @@
+/**
+ * Benchmark entry (`npm run bench`): runs every benchmark, prints a table to stderr and one JSON
+ * object to stdout. Figures only; nothing is asserted about speed.
+ */
+
+import os from 'node:os';
+import { runProtocolBench } from './protocol.bench.js';
+
+interface Row {
+  name: string;
+  messages: number;
+  seconds: number;
+  messagesPerSecond: number;
+  ratioToBaseline?: number;
+  bytesOnWirePerMessage: number;
+  packets: number;
+  retransmissions?: number;
+  bytesAllocatedPerMessage: number | null;
+  capped: boolean;
+}
+
+function table(rows: Row[]): string {
+  const head = ['case', 'messages', 'seconds', 'msg/s', 'vs base', 'wire B/msg', 'packets', 'retx', 'alloc B/msg'];
+  const body = rows.map((r) => [
+    r.name + (r.capped ? ' (CAPPED)' : ''),
+    String(r.messages),
+    r.seconds.toFixed(2),
+    Math.round(r.messagesPerSecond).toLocaleString('en-US'),
+    (r.ratioToBaseline ?? 1).toFixed(3),
+    r.bytesOnWirePerMessage.toFixed(1),
+    String(r.packets),
+    r.retransmissions === undefined ? '-' : String(r.retransmissions),
+    r.bytesAllocatedPerMessage === null ? 'n/a' : String(r.bytesAllocatedPerMessage),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
+if (globalThis.gc === undefined) console.error('note: run with --expose-gc to measure allocations');
+const protocol = runProtocolBench();
+console.error(`\nprotocol (Node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown CPU'}):`);
+console.error(table([protocol.baseline, ...protocol.cases]));
+console.error(`timing: ${protocol.method}`);
+console.error(`allocations: ${protocol.allocationMethod}\n`);
+console.log(
+  JSON.stringify({
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform}-${process.arch}`,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    execArgv: process.execArgv,
+    ...protocol,
+  }),
+);
