@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     alias: {
       '@volley/protocol': src('protocol'),
+      '@volley/server': src('server'),
+      '@volley/client': fileURLToPath(new URL('./packages/client/src/node.ts', import.meta.url)),
     },
   },
   test: {
