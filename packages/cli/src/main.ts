@@ -4,6 +4,12 @@ import { CHANNEL_KINDS, type ChannelKind } from '@volley/protocol';
 import { numberOption, parse, UsageError } from './args.js';
 import { formatAbc, runAbc } from './scenario-abc.js';
 import { formatSim, runSim } from './sim.js';
+import { describeServer, startEchoServer } from './serve.js';
+import { formatPingSummary, runPing } from './ping.js';
+import { ConnectError } from '@volley/client';
+
+const TRANSPORTS = ['webrtc', 'websocket', 'polling', 'udp'] as const;
+type Transport = (typeof TRANSPORTS)[number];
 
 const HELP = `volley — tools for the Volley game networking framework
 
@@ -12,6 +18,8 @@ Usage: volley <command> [options]
 Commands:
   scenario abc   the A/B/C walkthrough: a lost shot retransmitted and delivered in order
   sim            stream messages over a simulated impaired link and report what arrived
+  serve          a development server that echoes every message back
+  ping <url>     the round trip a game sees, ping(8) style, over a chosen or automatic transport
 
 Run 'volley <command> --help' for a command's options.`;
 
@@ -46,6 +54,33 @@ Options:
   --json              print one JSON object instead of the table
   -h, --help          this help`;
 
+const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-port 8081] [--transports webrtc,websocket,polling,udp]
+
+Starts a Volley server that echoes every message back to its sender, on the same channel, untouched.
+One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP has its own port. Stops cleanly
+(clients are told why) on Ctrl-C / SIGTERM.
+
+Options:
+  --host HOST         address to listen on (default 127.0.0.1)
+  --port PORT         HTTP port (default 8080; 0 picks a free one)
+  --udp-port PORT     UDP port (default port + 1)
+  --transports LIST   comma-separated subset of ${TRANSPORTS.join(',')} (default all)
+  -h, --help          this help`;
+
+const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]
+
+Measures the round trip a game sees: client SDK → transport → server → back, against 'volley serve'.
+One line per reply (seq, time), then a summary: sent, received, loss, rtt min/avg/max/mdev, jitter, transport.
+
+Options:
+  --transport T     auto (the fallback chain picks; default) or one of ${TRANSPORTS.join(', ')}
+  --count N         probes to send (default 10)
+  --interval MS     time between probes (default 100)
+  --size BYTES      probe size, at least 12 (default 32)
+  --reliable        send on the reliable-ordered channel (default: unreliable)
+  --json            print one JSON object: transport, sent, received, lossPercent, rtt {min,avg,max,mdev,p50,p99}, jitter
+  -h, --help        this help`;
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -60,6 +95,10 @@ export async function main(argv: string[]): Promise<number> {
         return scenario(rest);
       case 'sim':
         return sim(rest);
+      case 'serve':
+        return await serve(rest);
+      case 'ping':
+        return await ping(rest);
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
@@ -67,6 +106,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UsageError || e instanceof RangeError) {
       console.error(`volley: ${e.message}\nRun 'volley --help' for usage.`);
       return 2;
+    }
+    if (e instanceof ConnectError) {
+      console.error(`volley: could not connect (${e.code}): ${e.message}`);
+      return 1;
     }
     throw e;
   }
@@ -124,4 +167,75 @@ function sim(argv: string[]): number {
   });
   console.log(values.json ? JSON.stringify(report) : formatSim(report));
   return 0;
+}
+
+function transportList(raw: string | boolean | undefined): Transport[] {
+  if (raw === undefined) return [...TRANSPORTS];
+  const list = String(raw).split(',').map((t) => t.trim()).filter(Boolean);
+  for (const t of list) if (!(TRANSPORTS as readonly string[]).includes(t)) throw new UsageError(`unknown transport '${t}' (known: ${TRANSPORTS.join(', ')})`);
+  if (list.length === 0) throw new UsageError('--transports needs at least one transport');
+  return list as Transport[];
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    host: { type: 'string' }, port: { type: 'string' }, 'udp-port': { type: 'string' }, transports: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`serve: unexpected argument '${positionals[0]}'`);
+  const port = numberOption(values, 'port', 8080, 0, 65535, true);
+  const server = await startEchoServer({
+    host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+    port,
+    udpPort: numberOption(values, 'udp-port', port === 0 ? 0 : port + 1, 0, 65535, true),
+    transports: transportList(values.transports),
+  });
+  console.log(describeServer(server));
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      console.log(`volley serve: ${signal}, closing`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      void server.close().then(resolve);
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
+  console.log('volley serve: stopped');
+  return 0;
+}
+
+async function ping(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    transport: { type: 'string' }, count: { type: 'string' }, interval: { type: 'string' }, size: { type: 'string' },
+    reliable: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(PING_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('ping: expected one URL, e.g. volley ping http://127.0.0.1:8080');
+  const url = positionals[0]!;
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`ping: '${url}' is not an http(s) URL`);
+  const transport = (values.transport ?? 'auto') as Transport | 'auto';
+  if (transport !== 'auto' && !(TRANSPORTS as readonly string[]).includes(transport)) {
+    throw new UsageError(`--transport must be auto or one of ${TRANSPORTS.join(', ')}, got '${transport}'`);
+  }
+  const json = values.json === true;
+  const report = await runPing({
+    url,
+    transport,
+    count: numberOption(values, 'count', 10, 1, 1_000_000, true),
+    interval: numberOption(values, 'interval', 100, 0, 60_000),
+    size: numberOption(values, 'size', 32, 12, 60_000, true),
+    reliable: values.reliable === true,
+    onReply: json ? undefined : (seq, ms, client) => console.log(`reply from ${url}: seq=${seq} transport=${client.transport} time=${ms.toFixed(3)} ms`),
+  });
+  console.log(json ? JSON.stringify(report) : formatPingSummary(report));
+  return report.received > 0 ? 0 : 1;
 }

@@ -41,3 +41,10 @@ export { Simulation } from './simulation.js';
 export type { SimEndpoint, SimulationOptions } from './simulation.js';
 export { ConnectionPair } from './connection-pair.js';
 export type { ConnectionPairOptions } from './connection-pair.js';
+
+// For the SDKs (client and server).
+export { encodeEnvelope, decodeEnvelope } from './envelope.js';
+export type { Envelope } from './envelope.js';
+export { STANDARD_CHANNELS, channelIndex } from './standard-channels.js';
+export type { ChannelChoice } from './standard-channels.js';
+export { encodeRejectFor, MIN_CONNECT_SIZE, SESSION_TOKEN_SIZE } from './control.js';

@@ -24,6 +24,12 @@ export const DisconnectReason = {
   ShuttingDown: 8,
   /** The client gave up connecting (no answer to its connect requests). */
   ConnectTimeout: 9,
+  /** The peer sent more messages or bytes per second than allowed. */
+  RateLimited: 10,
+  /** No transport could carry the session any more. */
+  TransportLost: 11,
+  /** A RESUME named no session, or the wrong token. */
+  UnknownSession: 12,
 } as const;
 export type DisconnectReasonCode = number;
 

@@ -1,0 +1,298 @@
+/**
+ * Raw UDP client transport (Node only: node:dgram). The server side and the exact frame layouts are in
+ * packages/server/src/transports/udp.ts:
+ *
+ *   HELLO        c→s  0xE1 | version u8 (= 1) | nonce 8 B | zero padding, 64 bytes in all
+ *   COOKIE       s→c  0xE2 | nonce 8 B | cookie 16 B
+ *   COOKIE-ECHO  c→s  0xE3 | cookie 16 B | link id 8 B | datagram
+ *   DATA         c→s  0xD0 | link id 8 B | datagram          s→c  0xD0 | datagram
+ *
+ * Flow:
+ *  1. open() binds a socket connected to the server (so only its datagrams are received) and sends HELLO
+ *     every 250 ms, ×1.5 up to 1 s, until a COOKIE with our nonce arrives → open() resolves. Aborting the
+ *     signal (or close()) stops it and rejects.
+ *  2. Until the first datagram *from the server* arrives, every send() goes out as a COOKIE-ECHO carrying
+ *     the cookie, our random 64-bit link id and the datagram: the core's CONNECT/RESUME and its own
+ *     retries (new send() calls) are what create the link on the server; a repeated COOKIE-ECHO for a
+ *     link the server already made is just delivered to it. A cookie lives 10–20 s; if we are still
+ *     echoing 8 s after getting it, send() also sends a fresh HELLO and the next COOKIE replaces it.
+ *  3. Once any server datagram (ACCEPT, RESUMED, REJECT…) arrives, send() sends DATA frames.
+ *
+ * The link id is the connection id: rebind() moves to a new local socket/port (as a NAT rebinding would)
+ * and the server follows the link to the new address on the next frame.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import type { ClientTransport, ServerInfo } from '../transport.js';
+
+const FRAME_HELLO = 0xe1;
+const FRAME_COOKIE = 0xe2;
+const FRAME_COOKIE_ECHO = 0xe3;
+const FRAME_DATA = 0xd0;
+const FRAMING_VERSION = 1;
+const HELLO_SIZE = 64;
+const NONCE_SIZE = 8;
+const COOKIE_SIZE = 16;
+const LINK_ID_SIZE = 8;
+const COOKIE_FRAME_SIZE = 1 + NONCE_SIZE + COOKIE_SIZE;
+const ECHO_HEADER_SIZE = 1 + COOKIE_SIZE + LINK_ID_SIZE;
+const DATA_HEADER_SIZE = 1 + LINK_ID_SIZE;
+
+const HELLO_FIRST_RETRY_MS = 250;
+const HELLO_MAX_RETRY_MS = 1_000;
+/** Cookies live 10–20 s on the server; refresh one still in use after this long. */
+const COOKIE_REFRESH_MS = 8_000;
+/** Socket errors that are UDP weather (ICMP unreachable): the protocol's timeout decides, not us. */
+const TRANSIENT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
+
+interface PendingOpen {
+  done: (error?: Error) => void;
+}
+
+export interface UdpClientCounters {
+  hellosSent: number;
+  cookieEchoesSent: number;
+  dataSent: number;
+  received: number;
+  /** Frames from the server we could not use (unknown type, bad length, stale nonce). */
+  malformed: number;
+  /** Transient socket errors ignored (e.g. ECONNREFUSED after ICMP port unreachable). */
+  socketErrors: number;
+}
+
+export class UdpClientTransport implements ClientTransport {
+  readonly kind = 'udp' as const;
+  readonly reliable = false;
+  onDatagram: (datagram: Uint8Array) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  readonly counters: UdpClientCounters = {
+    hellosSent: 0,
+    cookieEchoesSent: 0,
+    dataSent: 0,
+    received: 0,
+    malformed: 0,
+    socketErrors: 0,
+  };
+
+  private readonly host: string;
+  private readonly port: number | undefined;
+  private readonly linkId: Buffer = randomBytes(LINK_ID_SIZE);
+  private readonly nonce: Buffer = randomBytes(NONCE_SIZE);
+  private socket: Socket | undefined;
+  private cookie: Buffer | undefined;
+  private cookieAt = 0;
+  private lastHelloAt = -Infinity;
+  private established = false;
+  private started = false;
+  private closed = false;
+  private pending: PendingOpen | undefined;
+
+  constructor(baseUrl: URL, info: ServerInfo) {
+    const h = baseUrl.hostname;
+    this.host = h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
+    const port = info.endpoints.udp?.['port'];
+    this.port = typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+  }
+
+  /** The server's address as "host:port", for logs. */
+  get remote(): string {
+    return `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port ?? '?'}`;
+  }
+
+  /** The local UDP port in use (changes on rebind()), or undefined before open(). */
+  get localPort(): number | undefined {
+    try {
+      return this.socket?.address().port;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True once a datagram from the server has arrived, i.e. send() now sends DATA frames. */
+  get isEstablished(): boolean {
+    return this.established;
+  }
+
+  open(signal: AbortSignal): Promise<void> {
+    if (this.started || this.closed) return Promise.reject(new Error('udp: transport already opened or closed'));
+    this.started = true;
+    const port = this.port;
+    if (port === undefined) return Promise.reject(new Error('udp: the server gives no UDP port (endpoints.udp.port)'));
+    if (signal.aborted) {
+      this.close();
+      return Promise.reject(new Error('udp: aborted'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let delay = HELLO_FIRST_RETRY_MS;
+      const onAbort = (): void => done(new Error('udp: aborted'));
+      const done = (error?: Error): void => {
+        if (this.pending !== pending) return;
+        this.pending = undefined;
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (error) {
+          this.close();
+          reject(error);
+        } else resolve();
+      };
+      const pending: PendingOpen = { done };
+      this.pending = pending;
+      signal.addEventListener('abort', onAbort, { once: true });
+      const retry = (): void => {
+        if (this.pending !== pending) return;
+        this.sendHello();
+        timer = setTimeout(retry, delay);
+        delay = Math.min(delay * 1.5, HELLO_MAX_RETRY_MS);
+      };
+      this.connectSocket(port)
+        .then((socket) => {
+          if (this.pending !== pending) {
+            closeQuietly(socket);
+            return;
+          }
+          this.socket = socket;
+          retry();
+        })
+        .catch((e: unknown) => done(new Error(`udp: cannot reach ${this.remote}: ${(e as Error).message}`)));
+    });
+  }
+
+  send(datagram: Uint8Array): void {
+    const socket = this.socket;
+    const cookie = this.cookie;
+    if (this.closed || !socket || !cookie) return;
+    if (this.established) {
+      const frame = Buffer.allocUnsafe(DATA_HEADER_SIZE + datagram.length);
+      frame[0] = FRAME_DATA;
+      this.linkId.copy(frame, 1);
+      frame.set(datagram, DATA_HEADER_SIZE);
+      this.counters.dataSent++;
+      this.transmit(socket, frame);
+      return;
+    }
+    const now = Date.now();
+    if (now - this.cookieAt >= COOKIE_REFRESH_MS && now - this.lastHelloAt >= HELLO_FIRST_RETRY_MS) this.sendHello();
+    const frame = Buffer.allocUnsafe(ECHO_HEADER_SIZE + datagram.length);
+    frame[0] = FRAME_COOKIE_ECHO;
+    cookie.copy(frame, 1);
+    this.linkId.copy(frame, 1 + COOKIE_SIZE);
+    frame.set(datagram, ECHO_HEADER_SIZE);
+    this.counters.cookieEchoesSent++;
+    this.transmit(socket, frame);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending?.done(new Error('udp: closed'));
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) closeQuietly(socket);
+  }
+
+  /**
+   * Moves to a new local socket (a new source port), keeping the link id: the server follows on the next
+   * frame we send. Resolves once the new socket is in use. For tests of NAT rebinding and migration.
+   * Before the link is established the cookie (bound to the old address) is refreshed with a HELLO.
+   */
+  async rebind(): Promise<void> {
+    const port = this.port;
+    if (this.closed || !this.socket || port === undefined) throw new Error('udp: rebind() needs an open transport');
+    const socket = await this.connectSocket(port);
+    if (this.closed) {
+      closeQuietly(socket);
+      throw new Error('udp: closed');
+    }
+    const old = this.socket;
+    this.socket = socket;
+    if (old) closeQuietly(old);
+    if (!this.established && this.cookie) {
+      this.cookieAt = -Infinity;
+      this.sendHello();
+    }
+  }
+
+  private connectSocket(port: number): Promise<Socket> {
+    return new Promise<Socket>((resolve, reject) => {
+      const socket = createSocket({ type: this.host.includes(':') ? 'udp6' : 'udp4' });
+      let connected = false;
+      socket.on('message', (msg: Buffer) => {
+        if (socket === this.socket) this.receive(msg);
+      });
+      socket.on('error', (e: NodeJS.ErrnoException) => {
+        if (!connected) {
+          closeQuietly(socket);
+          reject(e);
+        } else if (socket === this.socket) this.socketError(e);
+      });
+      socket.connect(port, this.host, () => {
+        connected = true;
+        resolve(socket);
+      });
+    });
+  }
+
+  private socketError(e: NodeJS.ErrnoException): void {
+    if (e.code !== undefined && TRANSIENT_ERRORS.has(e.code)) {
+      this.counters.socketErrors++;
+      return;
+    }
+    if (this.closed) return;
+    const opening = this.pending;
+    if (opening) {
+      opening.done(new Error(`udp: socket error: ${e.message}`));
+      return;
+    }
+    this.close();
+    this.onClose(`udp socket error: ${e.message}`);
+  }
+
+  private sendHello(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    const hello = Buffer.alloc(HELLO_SIZE);
+    hello[0] = FRAME_HELLO;
+    hello[1] = FRAMING_VERSION;
+    this.nonce.copy(hello, 2);
+    this.lastHelloAt = Date.now();
+    this.counters.hellosSent++;
+    this.transmit(socket, hello);
+  }
+
+  private transmit(socket: Socket, frame: Buffer): void {
+    try {
+      socket.send(frame, (e) => {
+        if (e) this.counters.socketErrors++;
+      });
+    } catch {
+      // socket closing
+    }
+  }
+
+  private receive(msg: Buffer): void {
+    if (this.closed) return;
+    if (msg.length === COOKIE_FRAME_SIZE && msg[0] === FRAME_COOKIE && msg.subarray(1, 1 + NONCE_SIZE).equals(this.nonce)) {
+      this.cookie = Buffer.from(msg.subarray(1 + NONCE_SIZE));
+      this.cookieAt = Date.now();
+      this.pending?.done();
+      return;
+    }
+    if (msg.length >= 2 && msg[0] === FRAME_DATA && this.cookie) {
+      this.established = true;
+      this.counters.received++;
+      this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset + 1, msg.length - 1));
+      return;
+    }
+    this.counters.malformed++;
+  }
+}
+
+function closeQuietly(socket: Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // already closed
+  }
+}

@@ -1,0 +1,93 @@
+/** Options of a Volley Server, their defaults and validation. */
+
+import type { Server as HttpServer } from 'node:http';
+import { ConfigError, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
+import { TRANSPORT_KINDS, type TransportKind } from './transport.js';
+
+/** What a client session carries once accepted: whatever onAuth returned. */
+export type UserData = unknown;
+
+export interface AuthInfo {
+  /** The transport the client connected over. */
+  transport: TransportKind;
+  /** Its address, e.g. "127.0.0.1:53422". */
+  remote: string;
+}
+
+/** onAuth's verdict: accept (with user data for the session) or reject with a reason the client receives. */
+export type AuthResult = { accept: true; user?: UserData } | { accept: false; reason?: string };
+
+export interface ServerOptions {
+  /** Host to listen on (HTTP, UDP, WebRTC). Default '127.0.0.1'. */
+  host?: string;
+  /** HTTP port: signaling, WebSocket, polling, /volley/info. Default 8080; 0 picks a free one. */
+  port?: number;
+  /** UDP port for native clients. Default port + 1 (0 when port is 0). */
+  udpPort?: number;
+  /** Transports offered. Default all: webrtc, websocket, polling, udp. */
+  transports?: TransportKind[];
+  /** Attach to an existing HTTP server instead of creating one (the caller listens and closes it). */
+  server?: HttpServer;
+  /** WebRTC (geckos.io) settings. iceServers default [] — no public STUN server unless you set one. */
+  webrtc?: { iceServers?: { urls: string | string[]; username?: string; credential?: string }[]; bindAddress?: string; portRange?: { min: number; max: number }; multiplex?: boolean };
+  /** Long-polling settings. */
+  polling?: { holdMs?: number; abandonMs?: number; maxBodyBytes?: number };
+  /** Channel layout; clients must use the same. Default STANDARD_CHANNELS. */
+  channels?: ChannelOptions[];
+  /** Protocol options for every session (timeout, pingInterval, …). */
+  protocol?: Omit<ConnectionOptions, 'channels' | 'retransmission' | 'nonce'>;
+  /** Decides on each connecting client from its auth payload (whatever the client passed as `auth`). */
+  onAuth?: (auth: unknown, info: AuthInfo) => AuthResult | Promise<AuthResult>;
+  /** Limits; going over one disconnects that session with a reason, never affects others. */
+  limits?: {
+    /** Default 1000. Past it new clients are refused with ServerFull. */
+    maxSessions?: number;
+    /** Largest message a client may send, bytes (applied to every channel). Default 256 KiB. */
+    maxMessageSize?: number;
+    /** Messages per second per session, sustained (bursts of 2 s allowed). Default 2000. */
+    messagesPerSecond?: number;
+    /** Bytes per second per session, sustained (bursts of 2 s allowed). Default 4 MiB. */
+    bytesPerSecond?: number;
+  };
+}
+
+export interface ResolvedServerOptions {
+  host: string;
+  port: number;
+  udpPort: number;
+  transports: TransportKind[];
+  channels: ChannelOptions[];
+  maxSessions: number;
+  maxMessageSize: number;
+  messagesPerSecond: number;
+  bytesPerSecond: number;
+}
+
+function positive(name: string, v: number | undefined, def: number, integer = true): number {
+  const x = v ?? def;
+  if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) throw new ConfigError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+  return x;
+}
+
+export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
+  const port = o.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be 0..65535, got ${port}`);
+  const udpPort = o.udpPort ?? (port === 0 ? 0 : port + 1);
+  if (!Number.isInteger(udpPort) || udpPort < 0 || udpPort > 65535) throw new ConfigError(`udpPort must be 0..65535, got ${udpPort}`);
+  const transports = o.transports ?? [...TRANSPORT_KINDS];
+  for (const t of transports) if (!TRANSPORT_KINDS.includes(t)) throw new ConfigError(`unknown transport '${String(t)}' (known: ${TRANSPORT_KINDS.join(', ')})`);
+  if (transports.length === 0) throw new ConfigError('at least one transport must be enabled');
+  const maxMessageSize = positive('limits.maxMessageSize', o.limits?.maxMessageSize, 256 * 1024);
+  const channels = (o.channels ?? STANDARD_CHANNELS).map((c) => ({ ...c, maxMessageSize: c.maxMessageSize ?? maxMessageSize }));
+  return {
+    host: o.host ?? '127.0.0.1',
+    port,
+    udpPort,
+    transports,
+    channels,
+    maxSessions: positive('limits.maxSessions', o.limits?.maxSessions, 1000),
+    maxMessageSize,
+    messagesPerSecond: positive('limits.messagesPerSecond', o.limits?.messagesPerSecond, 2000, false),
+    bytesPerSecond: positive('limits.bytesPerSecond', o.limits?.bytesPerSecond, 4 * 1024 * 1024, false),
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * Server and Node client SDKs end to end, on real sockets on 127.0.0.1: every transport forced in turn,
+ * then fallback and migration. Every server started here is closed by the test that started it.
+ */
+
+import dgram from 'node:dgram';
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, ConnectError, type Client, type TransportKind } from '@volley/client';
+import { Server, type ServerOptions } from '@volley/server';
+import { DisconnectReason, SendError } from '@volley/protocol';
+
+const servers: Server[] = [];
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function serve(options: ServerOptions = {}): Promise<Server> {
+  const s = new Server({ host: '127.0.0.1', port: 0, udpPort: 0, ...options });
+  servers.push(s);
+  await s.listen();
+  // The echo every test relies on: each message goes back on the channel it came on.
+  s.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
+  return s;
+}
+
+async function client(server: Server, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
+  const c = await connect(server.address().url, { openTimeout: 8000, ...options });
+  clients.push(c);
+  return c;
+}
+
+function waitFor<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const tick = () => {
+      const v = f();
+      if (v !== undefined && v !== false) return resolve(v);
+      if (performance.now() - start > ms) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+const KINDS: TransportKind[] = ['udp', 'websocket', 'polling', 'webrtc'];
+
+describe.each(KINDS)('over %s', (kind) => {
+  it('connects, carries messages both ways on every channel kind, and large fragmented ones', async () => {
+    const server = await serve();
+    const c = await client(server, { transports: [kind] });
+    expect(c.transport).toBe(kind);
+    const got: { type: string; data: unknown }[] = [];
+    c.onAnyMessage((type, data) => got.push({ type, data }));
+    const channels = ['reliable-ordered', 'reliable-unordered', 'unreliable-sequenced', 'unreliable'] as const;
+    for (const channel of channels) c.send(`hello-${channel}`, { n: 1, channel }, { channel });
+    const big = new Uint8Array(100_000).map((_, i) => (i * 7) & 0xff);
+    c.send('big', big);
+    await waitFor('echoes', () => got.length >= 5 || undefined);
+    for (const channel of channels) expect(got).toContainEqual({ type: `hello-${channel}`, data: { n: 1, channel } });
+    const echoed = got.find((g) => g.type === 'big')!.data as Uint8Array;
+    expect(echoed).toBeInstanceOf(Uint8Array);
+    expect(Buffer.compare(Buffer.from(echoed), Buffer.from(big))).toBe(0);
+    expect(server.clients).toHaveLength(1);
+    expect(server.clients[0]!.transport).toBe(kind);
+    await waitFor('an RTT', () => (c.stats().ping.rtt ? true : undefined), 5000);
+    expect(c.rtt).toBeGreaterThan(0);
+  });
+});
+
+describe('auth, limits and shutdown', () => {
+  it('passes auth to onAuth, which accepts with user data or rejects with a reason the client receives', async () => {
+    const server = await serve({
+      transports: ['websocket'],
+      onAuth: (auth) => ((auth as { token?: string })?.token === 'good' ? { accept: true, user: { name: 'ada' } } : { accept: false, reason: 'bad token' }),
+    });
+    const ok = await client(server, { auth: { token: 'good' } });
+    expect(ok.state).toBe('connected');
+    await waitFor('session', () => server.clients[0]);
+    expect(server.clients[0]!.user).toEqual({ name: 'ada' });
+    const err = await connect(server.address().url, { auth: { token: 'nope' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe('rejected');
+    expect((err as ConnectError).message).toContain('bad token');
+  });
+
+  it('rejects an oversize message at send() with a clear error (the client uses the server\'s limits)', async () => {
+    const server = await serve({ transports: ['websocket'], limits: { maxMessageSize: 1000 } });
+    const c = await client(server);
+    expect(() => c.send('x', new Uint8Array(2000))).toThrow(SendError);
+    expect(() => c.send('x', new Uint8Array(900))).not.toThrow();
+  });
+
+  it('disconnects a client over its message rate with a reason, and no one else', async () => {
+    const server = await serve({ transports: ['websocket'], limits: { messagesPerSecond: 50 } });
+    const flooder = await client(server);
+    const calm = await client(server);
+    let reason: number | undefined;
+    flooder.on('disconnect', (r) => (reason = r));
+    for (let i = 0; i < 500; i++) flooder.send('spam', i);
+    await waitFor('rate-limit disconnect', () => reason);
+    expect(reason).toBe(DisconnectReason.RateLimited);
+    let echoed = false;
+    calm.onMessage('still', () => (echoed = true));
+    calm.send('still', 'here');
+    await waitFor('calm echo', () => echoed || undefined);
+    expect(calm.state).toBe('connected');
+  });
+
+  it('refuses clients past maxSessions with server-full', async () => {
+    const server = await serve({ transports: ['websocket'], limits: { maxSessions: 1 } });
+    await client(server);
+    const err = await connect(server.address().url).catch((e: unknown) => e);
+    expect((err as ConnectError).code).toBe('server-full');
+  });
+
+  it('shuts down gracefully: clients learn why, ports are free again', async () => {
+    const server = await serve({ transports: ['websocket', 'udp'] });
+    const { port, udpPort } = server.address();
+    const a = await client(server, { transports: ['websocket'] });
+    const b = await client(server, { transports: ['udp'] });
+    const reasons: number[] = [];
+    a.on('disconnect', (r) => reasons.push(r));
+    b.on('disconnect', (r) => reasons.push(r));
+    await server.close();
+    servers.splice(servers.indexOf(server), 1);
+    await waitFor('both told', () => (reasons.length === 2 ? true : undefined));
+    expect(reasons).toEqual([DisconnectReason.ShuttingDown, DisconnectReason.ShuttingDown]);
+    const again = new Server({ port, udpPort, transports: ['websocket', 'udp'] });
+    servers.push(again);
+    await expect(again.listen()).resolves.toBe(again);
+  });
+});
+
+describe('fallback', () => {
+  it('lands on WebSocket when WebRTC (and UDP) are off, and says why each was skipped', async () => {
+    const server = await serve({ transports: ['websocket', 'polling'] });
+    const c = await client(server);
+    expect(c.transport).toBe('websocket');
+    expect(c.failures.map((f) => f.transport)).toEqual(['udp', 'webrtc']);
+    expect(c.failures[0]!.reason).toContain('not offered');
+  });
+
+  it('lands on polling when only polling is on', async () => {
+    const server = await serve({ transports: ['polling'] });
+    const c = await client(server);
+    expect(c.transport).toBe('polling');
+    expect(c.failures.map((f) => f.transport)).toEqual(['udp', 'webrtc', 'websocket']);
+  });
+
+  it('moves on when a transport is offered but does not answer, with the reason', async () => {
+    const server = await serve({ transports: ['udp', 'websocket'] });
+    const real = server.address();
+    // A front server: the real /volley/info but with UDP pointing at a socket that never answers; WebSocket
+    // upgrades are piped through to the real server.
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
+    const front = http.createServer((req, res) => {
+      const info = server.info();
+      (info.endpoints.udp as { port: number }).port = silent.address().port;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(info));
+    });
+    front.on('upgrade', (req, socket, head) => {
+      const up = net.connect(real.port, '127.0.0.1', () => {
+        up.write(`${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}\r\n\r\n`);
+        up.write(head);
+        socket.pipe(up).pipe(socket);
+      });
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const port = (front.address() as { port: number }).port;
+      const c = await connect(`http://127.0.0.1:${port}`, { transports: ['udp', 'websocket'], openTimeout: 700 });
+      clients.push(c);
+      expect(c.transport).toBe('websocket');
+      expect(c.failures).toHaveLength(1);
+      expect(c.failures[0]!.transport).toBe('udp');
+      expect(c.failures[0]!.reason).toMatch(/700 ms/);
+    } finally {
+      for (const c of clients.splice(0)) await c.close();
+      silent.close();
+      front.closeAllConnections();
+      await new Promise((r) => front.close(r));
+    }
+  });
+});
+
+describe('migration', () => {
+  for (const [from, to] of [['websocket', 'polling'], ['udp', 'websocket']] as const) {
+    it(`keeps 10 000 reliable-ordered messages each way exact when ${from} dies mid-stream (→ ${to})`, async () => {
+      // A window large enough for all 10 000 messages to be in flight at once (the client takes the layout from the server).
+      const channels = [{ kind: 'reliable-ordered' as const, window: 16384, maxQueuedBytes: 16 << 20 }, { kind: 'unreliable' as const }];
+      const server = await serve({ transports: [from, to], channels, limits: { messagesPerSecond: 1e6, bytesPerSecond: 1e9 } });
+      const total = 10_000;
+      const atServer: number[] = [];
+      server.onMessage('n', (session, n) => {
+        atServer.push(n as number);
+      });
+      const c = await client(server, { transports: [from, to], transportTimeout: 1500 });
+      expect(c.transport).toBe(from);
+      const atClient: number[] = [];
+      c.onMessage('n', (n) => atClient.push(n as number));
+      const moved: string[] = [];
+      c.on('transport', (k, prev) => moved.push(`${prev}→${k}`));
+      const session = await waitFor('session', () => server.clients[0]);
+      // Both sides stream, 200 messages per tick; halfway the current transport is killed from the server side.
+      let sent = 0;
+      await new Promise<void>((resolve) => {
+        const tick = () => {
+          for (let i = 0; i < 200 && sent < total; i++, sent++) {
+            c.send('n', sent);
+            session.send('n', sent);
+          }
+          if (sent === total / 2) session.dropLink();
+          if (sent < total) setTimeout(tick, 2);
+          else resolve();
+        };
+        tick();
+      });
+      expect(c.stats().channels[0]!.queuedMessages + session.stats().channels[0]!.queuedMessages).toBeGreaterThan(0);
+      await waitFor('all delivered', () => (atServer.length >= total && atClient.length >= total ? true : undefined), 30_000);
+      const all = Array.from({ length: total }, (_, i) => i);
+      expect(atServer).toEqual(all);
+      expect(atClient).toEqual(all);
+      expect(moved).toEqual([`${from}→${to}`]);
+      expect(c.transport).toBe(to);
+    });
+  }
+
+  it('reports a clear disconnect when no transport can take the session', async () => {
+    const server = await serve({ transports: ['websocket'] });
+    const c = await client(server, { transports: ['websocket'], resumeTimeout: 1000 });
+    let reason: number | undefined;
+    c.on('disconnect', (r) => (reason = r));
+    const { port } = server.address();
+    void port;
+    // The server disappears without a word (its transports stop; nothing can resume).
+    await server.close();
+    servers.splice(servers.indexOf(server), 1);
+    await waitFor('disconnect', () => reason, 15_000);
+    expect([DisconnectReason.ShuttingDown, DisconnectReason.TransportLost]).toContain(reason);
+  });
+});
