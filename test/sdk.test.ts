@@ -246,3 +246,60 @@ describe('migration', () => {
     expect([DisconnectReason.ShuttingDown, DisconnectReason.TransportLost]).toContain(reason);
   });
 });
+
+describe('upgrade, attach, lag figures', () => {
+  it('starts on WebSocket and moves the session to WebRTC when it opens (upgrade)', async () => {
+    const server = await serve({ transports: ['webrtc', 'websocket'] });
+    const c = await client(server, { transports: ['webrtc', 'websocket'], upgrade: true });
+    expect(c.transport).toBe('websocket');
+    const moved = await new Promise<string>((resolve) => c.on('transport', (k, prev) => resolve(`${prev}→${k}`)));
+    expect(moved).toBe('websocket→webrtc');
+    let echoed = 0;
+    c.onMessage('after', () => echoed++);
+    for (let i = 0; i < 20; i++) c.send('after', i);
+    await waitFor('echoes after upgrade', () => (echoed === 20 ? true : undefined));
+    await waitFor('server sees webrtc', () => (server.clients[0]?.transport === 'webrtc' ? true : undefined));
+  });
+
+  it('attaches to an existing http.Server and leaves its other routes alone', async () => {
+    const app = http.createServer();
+    await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
+    const port = (app.address() as { port: number }).port;
+    const server = new Server({ server: app, port, udpPort: 0, transports: ['websocket', 'polling'] });
+    server.http.fallback = (_req, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('my game page');
+    await server.listen();
+    try {
+      server.onAnyMessage((session, type, data) => session.send(type, data));
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(await page.text()).toBe('my game page');
+      const c = await connect(`http://127.0.0.1:${port}`);
+      let got: unknown;
+      c.onMessage('hi', (d) => (got = d));
+      c.send('hi', { a: 1 });
+      await waitFor('echo', () => got);
+      expect(got).toEqual({ a: 1 });
+      await c.close();
+    } finally {
+      await server.close();
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+    }
+  });
+
+  it('reports RTT, jitter, loss, server time and per-session stats, also as periodic events', async () => {
+    const server = await serve({ transports: ['udp'], protocol: { pingInterval: 100 } });
+    const c = await client(server, { transports: ['udp'], statsInterval: 100, protocol: { pingInterval: 100 } });
+    const events: number[] = [];
+    c.on('stats', (s) => events.push(s.packetsReceived));
+    await waitFor('three stats events', () => (events.length >= 3 ? true : undefined));
+    expect(c.rtt).toBeGreaterThan(0);
+    expect(c.jitter).toBeGreaterThanOrEqual(0);
+    expect(c.loss).toEqual({ up: 0, down: 0 });
+    // Same machine, same clock: the server time estimate is within a few ms of ours.
+    expect(Math.abs(c.serverTime() - performance.now())).toBeLessThan(20);
+    const s = server.clients[0]!.stats();
+    expect(s.transport).toBe('udp');
+    expect(s.packetsReceived).toBeGreaterThan(0);
+    expect(s.rtt.smoothed).toBeGreaterThan(0);
+  });
+});
