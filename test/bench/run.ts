@@ -5,6 +5,7 @@
 
 import os from 'node:os';
 import { runProtocolBench } from './protocol.bench.js';
+import { runTransportsBench, transportsTable } from './transports.bench.js';
 
 interface Row {
   name: string;
@@ -43,6 +44,12 @@ console.error(`\nprotocol (Node ${process.version}, ${os.cpus()[0]?.model ?? 'un
 console.error(table([protocol.baseline, ...protocol.cases]));
 console.error(`timing: ${protocol.method}`);
 console.error(`allocations: ${protocol.allocationMethod}\n`);
+const transports = await runTransportsBench();
+console.error(`transports (loopback, client and server in this process; ${transports.seconds.toFixed(1)} s):`);
+console.error(transportsTable(transports));
+console.error(`method: ${transports.method}\n`);
+// A failed transport case is in the table and the JSON (its `error`); the exit status says so too.
+if ([transports.baseline, ...transports.cases].some((c) => c.error !== undefined)) process.exitCode = 1;
 console.log(
   JSON.stringify({
     node: process.version,
@@ -51,5 +58,6 @@ console.log(
     cpu: os.cpus()[0]?.model ?? 'unknown',
     execArgv: process.execArgv,
     ...protocol,
+    transports,
   }),
 );

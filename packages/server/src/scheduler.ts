@@ -12,6 +12,7 @@ interface Entry<T> {
 export class Scheduler<T> {
   private heap: Entry<T>[] = [];
   private readonly versions = new Map<T, number>();
+  private readonly times = new Map<T, number>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
 
@@ -22,6 +23,9 @@ export class Scheduler<T> {
 
   /** (Re)schedules `item` at absolute `time` (ms on the clock); Infinity unschedules it. */
   schedule(item: T, time: number): void {
+    // Most pumps leave the wake-up time unchanged: then the entry already in the heap stands.
+    if (this.times.get(item) === time && this.versions.has(item)) return;
+    this.times.set(item, time);
     const version = (this.versions.get(item) ?? 0) + 1;
     this.versions.set(item, version);
     if (time === Infinity) return;
@@ -31,6 +35,7 @@ export class Scheduler<T> {
 
   remove(item: T): void {
     this.versions.delete(item);
+    this.times.delete(item);
   }
 
   stop(): void {
@@ -39,6 +44,7 @@ export class Scheduler<T> {
     this.armedFor = Infinity;
     this.heap = [];
     this.versions.clear();
+    this.times.clear();
   }
 
   private arm(): void {
@@ -60,6 +66,7 @@ export class Scheduler<T> {
       const e = this.pop()!;
       if (this.versions.get(e.item) !== e.version) continue;
       this.versions.set(e.item, e.version + 1);
+      this.times.delete(e.item);
       this.fire(e.item, now);
     }
     this.arm();
