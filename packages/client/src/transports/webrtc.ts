@@ -8,11 +8,14 @@
  * itself (reached through the geckos channel's internals): geckos' own send path defers each message to a
  * microtask (a caller reusing its buffer would send changed bytes) and logs on oversize.
  *
- * Closing: geckos' close() fires a POST …/close whose promise nobody handles, so a close after the server
- * went away becomes an unhandled "fetch failed" rejection. This transport therefore does what that
- * close() does itself — closes the peer connection and POSTs …/close with its rejection handled — and
- * skips the POST when the server is the one that closed. (geckos' own candidate polling, up to ~10 s after
- * connect, already swallows its errors; in Node those timers keep the process alive that long.)
+ * Unhandled rejections, both from geckos (measured): (1) its close() fires a POST …/close whose promise
+ * nobody handles — "fetch failed" when the server is gone; (2) its candidate polling (timers up to ~10 s
+ * after connect; fetch errors are caught) passes each candidate to addIceCandidate() without handling
+ * that promise, which rejects once the peer connection is closed. So this transport never calls geckos'
+ * close(): it closes the peer connection and POSTs …/close itself, with the rejection handled (no POST
+ * when the server is the one that closed), and gives its peer connection an addIceCandidate that
+ * swallows errors. No process-wide handler is installed. In Node the polling timers keep the process
+ * alive for up to ~10 s after the last connect.
  *
  * A close by the server is seen at once (the data channel's close event; on loopback within a few ms).
  * A server that vanishes without closing is seen when ICE gives up (peer connection 'failed'); the
@@ -63,12 +66,14 @@ export class WebRtcClientTransport implements ClientTransport {
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
   private channel: ClientChannel | undefined;
   private dc: RTCDataChannel | undefined;
-  private pc: RTCPeerConnection | undefined;
   private maxMessageSize = 65_536;
   /** Rejects a pending open() (close() during open). */
   private abortOpen: ((why: string) => void) | undefined;
   /** Removes the listeners attach() added. */
   private detach: (() => void) | undefined;
+  /** Set once free() had to wait for geckos to create the peer connection. */
+  private reaper: ReturnType<typeof setInterval> | undefined;
+  private toldServer = false;
 
   constructor(baseUrl: URL, _info: ServerInfo, options: WebRtcClientOptions = {}) {
     const secure = baseUrl.protocol === 'https:' || baseUrl.protocol === 'wss:';
@@ -160,7 +165,7 @@ export class WebRtcClientTransport implements ClientTransport {
 
   private attach(dc: RTCDataChannel, pc: RTCPeerConnection): void {
     this.dc = dc;
-    this.pc = pc;
+    ignoreCandidateErrors(pc);
     const size = pc.sctp?.maxMessageSize;
     if (typeof size === 'number' && size > 0 && Number.isFinite(size)) this.maxMessageSize = size;
     const onMessage = (ev: MessageEvent): void => {
@@ -202,36 +207,75 @@ export class WebRtcClientTransport implements ClientTransport {
   }
 
   /**
-   * What geckos' ClientChannel.close() does, minus its unhandled promise: close the peer connection and
-   * tell the server (POST …/close) so it frees its side at once instead of waiting for ICE.
+   * What geckos' ClientChannel.close() does, minus its unhandled promises: close the peer connection and
+   * tell the server (POST …/close) so it frees its side at once instead of waiting for ICE. If geckos has
+   * not created the peer connection yet (the offer request is still out), checks back every 50 ms and
+   * frees it once it exists (geckos would otherwise go on connecting an abandoned attempt).
    */
   private free(channel: ClientChannel, tellServer: boolean): void {
     this.detach?.();
     this.detach = undefined;
     this.dc = undefined;
-    this.pc = undefined;
     const cm = internals(channel);
-    try {
-      cm?.localPeerConnection?.close();
-    } catch {
-      // already closed
+    const pc = cm?.localPeerConnection;
+    if (pc) {
+      ignoreCandidateErrors(pc);
+      try {
+        pc.close();
+      } catch {
+        // already closed
+      }
+    } else if (this.reaper === undefined) {
+      let left = Math.ceil(this.timeoutMs / 50) + 1;
+      const reaper = setInterval(() => {
+        if (!internals(channel)?.localPeerConnection && --left > 0) return;
+        clearInterval(reaper);
+        this.free(channel, tellServer); // this.reaper stays set: no second reaper
+      }, 50);
+      this.reaper = reaper;
     }
-    if (!tellServer) return;
     const id = cm?.remotePeerConnection?.id;
-    // No id yet (the offer request is still out): the server times that connection out by itself, and a
-    // late onConnect comes back here.
-    if (typeof id !== 'string' || !/^[0-9a-zA-Z]+$/.test(id)) return;
+    if (!tellServer || this.toldServer || typeof id !== 'string' || !/^[0-9a-zA-Z]+$/.test(id)) return;
     if (typeof fetch !== 'function') return;
+    this.toldServer = true;
     try {
       fetch(`${this.url}${SIGNALING_PATH}/connections/${id}/close`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
       }).then(
         (res) => res.body?.cancel().catch(() => {}),
-        () => {},
+        () => {}, // the server is gone: nothing to tell
       );
     } catch {
-      // no fetch here, or a malformed URL: the server times the connection out
+      // a malformed URL: the server times the connection out
     }
+  }
+}
+
+const quieted = new WeakSet<RTCPeerConnection>();
+
+/**
+ * geckos polls the server for candidates on timers for ~10 s after connecting and hands each one to
+ * addIceCandidate() without handling its promise, which rejects once the peer connection is closed (and
+ * on any bad candidate): an unhandled rejection (measured). Makes this one peer connection swallow those.
+ */
+function ignoreCandidateErrors(pc: RTCPeerConnection): void {
+  if (quieted.has(pc)) return;
+  quieted.add(pc);
+  const add = pc.addIceCandidate.bind(pc) as (candidate?: RTCIceCandidateInit) => Promise<void>;
+  try {
+    Object.defineProperty(pc, 'addIceCandidate', {
+      configurable: true,
+      writable: true,
+      value: (candidate?: RTCIceCandidateInit): Promise<void> => {
+        try {
+          return add(candidate).catch(() => {});
+        } catch {
+          return Promise.resolve();
+        }
+      },
+    });
+  } catch {
+    // a frozen object: nothing to do
   }
 }

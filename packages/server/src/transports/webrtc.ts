@@ -89,6 +89,9 @@ type GeckosConnection = GeckosServer['connectionsManager']['connections'] extend
 type NativeDataChannel = GeckosConnection['channel']['dataChannel'];
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 
+/** Largest signaling request body accepted; a client sending more is cut off. */
+const MAX_SIGNALING_BODY = 64 * 1024;
+
 /**
  * One request listener per HTTP server, for the process's lifetime: it hands /.wrtc/* to the transport
  * started on that server, or answers 503 when none is (HttpHost leaves /.wrtc/* to us, so a request
@@ -98,16 +101,15 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 const routers = new WeakMap<Server, { active: RequestListener | undefined }>();
 
 function routerFor(server: Server): { active: RequestListener | undefined } {
-  let router = routers.get(server);
-  if (router) return router;
-  const r: { active: RequestListener | undefined } = { active: undefined };
+  const known = routers.get(server);
+  if (known) return known;
+  const router: { active: RequestListener | undefined } = { active: undefined };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (!pathOf(req).startsWith('/.wrtc/')) return; // HttpHost answers everything else
-    if (r.active) r.active(req, res);
+    if (router.active) router.active(req, res);
     else res.writeHead(503, { 'content-type': 'text/plain' }).end('webrtc transport not running\n');
   });
-  routers.set(server, r);
-  router = r;
+  routers.set(server, router);
   return router;
 }
 
@@ -226,6 +228,8 @@ export class WebRtcTransport implements TransportServer {
 
   async start(ctx: TransportContext): Promise<void> {
     if (this.io) throw new Error('webrtc: already started');
+    const router = routerFor(ctx.http.server);
+    if (router.active) throw new Error('webrtc: another webrtc transport is running on this HTTP server');
     const o = this.options;
     const geckosOptions: GeckosOptions = {
       iceServers: toGeckosIceServers(o.iceServers ?? []),
@@ -249,15 +253,25 @@ export class WebRtcTransport implements TransportServer {
     io.addServer(standIn as unknown as Server);
     const geckosHandler = standIn.listeners('request')[0] as RequestListener | undefined;
     if (!geckosHandler) throw new Error('webrtc: unsupported @geckos.io/server version (no request handler)');
-    const router = routerFor(ctx.http.server);
-    if (router.active) throw new Error('webrtc: another webrtc transport is running on this HTTP server');
     const onRequest: RequestListener = (req, res) => {
       if (!pathOf(req).startsWith(`${WEBRTC_SIGNALING_PATH}/`)) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;
       }
-      Promise.resolve()
-        .then(() => geckosHandler.call(standIn, req, res))
+      let handled: unknown;
+      try {
+        handled = geckosHandler.call(standIn, req, res);
+      } catch (e) {
+        handled = Promise.reject(e);
+      }
+      // geckos reads JSON bodies (the SDP answer, ~1–2 KB) with no size limit. Counted after geckos has
+      // attached its own listeners (a 'data' listener starts the flow at the next tick).
+      let bodyBytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        bodyBytes += chunk.length;
+        if (bodyBytes > MAX_SIGNALING_BODY) req.destroy();
+      });
+      Promise.resolve(handled)
         .catch(() => {
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
           res.end();
