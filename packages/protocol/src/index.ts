@@ -48,3 +48,4 @@ export type { Envelope } from './envelope.js';
 export { STANDARD_CHANNELS, channelIndex } from './standard-channels.js';
 export type { ChannelChoice } from './standard-channels.js';
 export { encodeRejectFor, MIN_CONNECT_SIZE, SESSION_TOKEN_SIZE } from './control.js';
+export { encodeBatch, parseBatch } from './datagram-batch.js';

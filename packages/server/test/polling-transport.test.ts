@@ -5,7 +5,8 @@ import { PollingClientTransport } from '../../client/src/transports/polling.js';
 import type { ServerInfo } from '../../client/src/transport.js';
 import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
-import { PollingTransport, encodeBatch, parseBatch, type PollingTransportOptions } from '../src/transports/polling.js';
+import { encodeBatch, parseBatch } from '@volley/protocol';
+import { PollingTransport, type PollingTransportOptions } from '../src/transports/polling.js';
 
 interface Rig {
   base: URL;

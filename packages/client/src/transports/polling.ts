@@ -7,6 +7,7 @@
  * retransmission over this transport, so ordering must hold. Any failed request closes the transport.
  */
 
+import { encodeBatch, parseBatch } from '@volley/protocol';
 import type { ClientTransport, ServerInfo } from '../transport.js';
 
 const DEFAULT_PREFIX = '/volley/poll';
@@ -214,27 +215,3 @@ function hex(bytes: Uint8Array): string {
   return s;
 }
 
-function encodeBatch(datagrams: readonly Uint8Array[], total: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const d of datagrams) {
-    out[o] = d.byteLength >>> 8;
-    out[o + 1] = d.byteLength & 0xff;
-    out.set(d, o + 2);
-    o += 2 + d.byteLength;
-  }
-  return out;
-}
-
-function parseBatch(body: Uint8Array): Uint8Array[] | string {
-  const out: Uint8Array[] = [];
-  let o = 0;
-  while (o < body.byteLength) {
-    if (o + 2 > body.byteLength) return `truncated length prefix at byte ${o}`;
-    const len = (body[o]! << 8) | body[o + 1]!;
-    if (o + 2 + len > body.byteLength) return `datagram at byte ${o} claims ${len} bytes, only ${body.byteLength - o - 2} left`;
-    out.push(body.subarray(o + 2, o + 2 + len));
-    o += 2 + len;
-  }
-  return out;
-}

@@ -14,6 +14,7 @@
  * stopped 503. Every answer carries `Cache-Control: no-store` and `Access-Control-Allow-Origin: *`.
  */
 
+import { encodeBatch, parseBatch } from '@volley/protocol';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TransportContext, TransportLink, TransportServer } from '../transport.js';
@@ -289,36 +290,6 @@ class PollingLink implements TransportLink {
   }
 }
 
-/** Encodes datagrams as repeated `u16 length (BE) | bytes`. */
-export function encodeBatch(datagrams: readonly Uint8Array[], size?: number): Uint8Array<ArrayBuffer> {
-  const total = size ?? datagrams.reduce((s, d) => s + 2 + d.byteLength, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const d of datagrams) {
-    out[o] = d.byteLength >>> 8;
-    out[o + 1] = d.byteLength & 0xff;
-    out.set(d, o + 2);
-    o += 2 + d.byteLength;
-  }
-  return out;
-}
-
-/** Splits a batch; returns why when it is malformed (or holds a datagram over `maxDatagram`). */
-export function parseBatch(body: Uint8Array, maxDatagram = 0xffff): Uint8Array[] | string {
-  const out: Uint8Array[] = [];
-  let o = 0;
-  while (o < body.byteLength) {
-    if (o + 2 > body.byteLength) return `malformed batch: truncated length prefix at byte ${o}`;
-    const len = (body[o]! << 8) | body[o + 1]!;
-    if (o + 2 + len > body.byteLength) {
-      return `malformed batch: datagram at byte ${o} claims ${len} bytes, only ${body.byteLength - o - 2} left`;
-    }
-    if (len > maxDatagram) return `datagram of ${len} bytes exceeds the ${maxDatagram}-byte limit`;
-    out.push(body.subarray(o + 2, o + 2 + len));
-    o += 2 + len;
-  }
-  return out;
-}
 
 /** Reads a request body up to `max` bytes; past that stops reading ('too-large'). */
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | 'too-large' | 'aborted'> {
