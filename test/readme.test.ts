@@ -11,6 +11,12 @@ const dir = mkdtempSync(join(root, 'test', '.readme-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('README', () => {
+  it('shows the examples/hello files exactly as they are (the Chromium test runs those files)', () => {
+    const blocks = [...readme.matchAll(/```\w+ file=(\S+)\n([\s\S]*?)```/g)];
+    expect(blocks.map((b) => b[1])).toEqual(['examples/hello/server.ts', 'examples/hello/client.ts', 'examples/hello/index.html']);
+    for (const [, file, body] of blocks) expect(body, file).toBe(readFileSync(join(root, file!), 'utf8').replace(/\n*$/, '\n'));
+  });
+
   it('starts with the two commands', () => {
     const commands = readme.slice(0, readme.indexOf('## '));
     expect(commands).toContain('npm install && npm start');
@@ -18,7 +24,7 @@ describe('README', () => {
   });
 
   it('runs the protocol example and prints what it promises', async () => {
-    const block = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
+    const block = /```ts\n(import \{ ConnectionPair[\s\S]*?)```/.exec(readme)![1]!;
     const file = join(dir, 'example.ts');
     writeFileSync(file, block);
     const lines: string[] = [];

@@ -1,0 +1,15 @@
+// The browser side: connect, send, receive, show the lag.
+import { connect } from '@volley/client';
+
+const client = await connect(location.origin); // WebRTC if it can, else WebSocket, else long-polling
+const form = document.querySelector('form')!;
+const input = form.querySelector('input')!;
+const log = document.querySelector('#log')!;
+
+client.onMessage('chat', (text) => log.append(Object.assign(document.createElement('li'), { textContent: String(text) })));
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  client.send('chat', input.value);
+  input.value = '';
+});
+setInterval(() => (document.querySelector('#status')!.textContent = `${client.transport}, RTT ${client.rtt.toFixed(1)} ms`), 500);
