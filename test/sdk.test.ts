@@ -71,33 +71,34 @@ describe.each(KINDS)('over %s', (kind) => {
   });
 });
 
-describe('auth, limits and shutdown', () => {
+describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
+  const only = { transports: [kind] as TransportKind[] };
   it('passes auth to onAuth, which accepts with user data or rejects with a reason the client receives', async () => {
     const server = await serve({
-      transports: ['websocket'],
+      ...only,
       onAuth: (auth) => ((auth as { token?: string })?.token === 'good' ? { accept: true, user: { name: 'ada' } } : { accept: false, reason: 'bad token' }),
     });
-    const ok = await client(server, { auth: { token: 'good' } });
+    const ok = await client(server, { ...only, auth: { token: 'good' } });
     expect(ok.state).toBe('connected');
     await waitFor('session', () => server.clients[0]);
     expect(server.clients[0]!.user).toEqual({ name: 'ada' });
-    const err = await connect(server.address().url, { auth: { token: 'nope' } }).catch((e: unknown) => e);
+    const err = await connect(server.address().url, { ...only, auth: { token: 'nope' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe('rejected');
     expect((err as ConnectError).message).toContain('bad token');
   });
 
   it('rejects an oversize message at send() with a clear error (the client uses the server\'s limits)', async () => {
-    const server = await serve({ transports: ['websocket'], limits: { maxMessageSize: 1000 } });
-    const c = await client(server);
+    const server = await serve({ ...only, limits: { maxMessageSize: 1000 } });
+    const c = await client(server, only);
     expect(() => c.send('x', new Uint8Array(2000))).toThrow(SendError);
     expect(() => c.send('x', new Uint8Array(900))).not.toThrow();
   });
 
   it('disconnects a client over its message rate with a reason, and no one else', async () => {
-    const server = await serve({ transports: ['websocket'], limits: { messagesPerSecond: 50 } });
-    const flooder = await client(server);
-    const calm = await client(server);
+    const server = await serve({ ...only, limits: { messagesPerSecond: 50 } });
+    const flooder = await client(server, only);
+    const calm = await client(server, only);
     let reason: number | undefined;
     flooder.on('disconnect', (r) => (reason = r));
     for (let i = 0; i < 500; i++) flooder.send('spam', i);
@@ -111,17 +112,17 @@ describe('auth, limits and shutdown', () => {
   });
 
   it('refuses clients past maxSessions with server-full', async () => {
-    const server = await serve({ transports: ['websocket'], limits: { maxSessions: 1 } });
-    await client(server);
-    const err = await connect(server.address().url).catch((e: unknown) => e);
+    const server = await serve({ ...only, limits: { maxSessions: 1 } });
+    await client(server, only);
+    const err = await connect(server.address().url, only).catch((e: unknown) => e);
     expect((err as ConnectError).code).toBe('server-full');
   });
 
   it('shuts down gracefully: clients learn why, ports are free again', async () => {
-    const server = await serve({ transports: ['websocket', 'udp'] });
+    const server = await serve(only);
     const { port, udpPort } = server.address();
-    const a = await client(server, { transports: ['websocket'] });
-    const b = await client(server, { transports: ['udp'] });
+    const a = await client(server, only);
+    const b = await client(server, only);
     const reasons: number[] = [];
     a.on('disconnect', (r) => reasons.push(r));
     b.on('disconnect', (r) => reasons.push(r));
@@ -129,7 +130,7 @@ describe('auth, limits and shutdown', () => {
     servers.splice(servers.indexOf(server), 1);
     await waitFor('both told', () => (reasons.length === 2 ? true : undefined));
     expect(reasons).toEqual([DisconnectReason.ShuttingDown, DisconnectReason.ShuttingDown]);
-    const again = new Server({ port, udpPort, transports: ['websocket', 'udp'] });
+    const again = new Server({ port, udpPort: udpPort ?? 0, ...only });
     servers.push(again);
     await expect(again.listen()).resolves.toBe(again);
   });
