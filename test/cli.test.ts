@@ -42,3 +42,53 @@ describe('volley CLI', () => {
     for (const k of ['p50', 'p95', 'p99', 'max']) expect(report.latencyMs[k]).toBeGreaterThan(0);
   });
 });
+
+describe('volley serve', () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`prints where it listens and stops cleanly on ${signal}`, async () => {
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--transports', 'websocket,polling'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      const kill = setTimeout(() => child.kill('SIGKILL'), 20_000); // bound: never leave it running
+      try {
+        for (let i = 0; i < 400 && !out.includes('echo server on'); i++) await new Promise((r) => setTimeout(r, 25));
+        expect(out).toMatch(/echo server on http:\/\/127\.0\.0\.1:\d+/);
+        expect(out).toContain('transports: websocket, polling');
+        child.kill(signal);
+        expect(await exited).toBe(0);
+        expect(out).toContain(`${signal}, closing`);
+        expect(out).toContain('stopped');
+      } finally {
+        clearTimeout(kill);
+      }
+    });
+  }
+});
+
+describe('volley ping', () => {
+  it('measures round trips through a real server, forced and automatic', async () => {
+    const { Server } = await import('@volley/server');
+    const { execFile } = await import('node:child_process');
+    const server = new Server({ port: 0, udpPort: 0, transports: ['websocket', 'polling'] });
+    server.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
+    await server.listen();
+    const ping = (...args: string[]) =>
+      new Promise<Record<string, unknown>>((resolve, reject) =>
+        execFile(process.execPath, [bin, 'ping', server.address().url, '--count', '20', '--interval', '2', '--json', ...args], { timeout: 60_000 }, (err, stdout) =>
+          err ? reject(err) : resolve(JSON.parse(stdout) as Record<string, unknown>),
+        ),
+      );
+    try {
+      const forced = await ping('--transport', 'polling');
+      expect(forced).toMatchObject({ transport: 'polling', sent: 20, received: 20, lossPercent: 0 });
+      expect((forced.rtt as { p50: number }).p50).toBeGreaterThan(0);
+      const auto = await ping('--transport', 'auto', '--reliable');
+      expect(auto).toMatchObject({ transport: 'websocket', received: 20, lossPercent: 0 });
+      expect((auto.failures as { transport: string }[]).map((f) => f.transport)).toEqual(['udp', 'webrtc']);
+    } finally {
+      await server.close();
+    }
+  });
+});

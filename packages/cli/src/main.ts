@@ -58,7 +58,7 @@ const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-
 
 Starts a Volley server that echoes every message back to its sender, on the same channel, untouched.
 One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP has its own port. Stops cleanly
-(clients are told why) on Ctrl-C / SIGTERM.
+(clients are told why) on Ctrl-C / SIGTERM / SIGHUP.
 
 Options:
   --host HOST         address to listen on (default 127.0.0.1)
@@ -195,16 +195,14 @@ async function serve(argv: string[]): Promise<number> {
   });
   console.log(describeServer(server));
   await new Promise<void>((resolve) => {
+    // SIGHUP too: the terminal the server was started from went away.
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     const stop = (signal: string) => {
       console.log(`volley serve: ${signal}, closing`);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
+      for (const s of signals) process.off(s, stop);
       void server.close().then(resolve);
     };
-    const onInt = () => stop('SIGINT');
-    const onTerm = () => stop('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
+    for (const s of signals) process.on(s, stop);
   });
   console.log('volley serve: stopped');
   return 0;
