@@ -12,6 +12,7 @@ import { carriesIds, isReliable, type ChannelConfig } from './channel-config.js'
 import { SendError } from './errors.js';
 import { OutgoingMessage, type ResendUnit } from './outgoing-message.js';
 import { Queue } from './queue.js';
+import { SequenceRing } from './sequence-ring.js';
 
 export class SendChannel {
   readonly reliable: boolean;
@@ -25,7 +26,7 @@ export class SendChannel {
   readonly fresh = new Queue<OutgoingMessage>();
   readonly resend = new Queue<ResendUnit>();
   /** Reliable: messages in the span, by id, until the oldest passes them. */
-  private readonly span = new Map<number, OutgoingMessage>();
+  private readonly span = new SequenceRing<OutgoingMessage>();
   /** Counter for fragment groups on an `unreliable` channel (which has no message ids otherwise). */
   private fragmentGroup = 0;
 
@@ -96,7 +97,7 @@ export class SendChannel {
     // Slide the span over every fully acknowledged message at its start.
     let m = this.span.get(this.oldestUnacked);
     while (m && m.complete && m.nextUnit >= m.units) {
-      this.span.delete(this.oldestUnacked);
+      this.span.take(this.oldestUnacked);
       this.heldBytes -= m.data.length;
       this.oldestUnacked++;
       m = this.span.get(this.oldestUnacked);

@@ -4,6 +4,7 @@
  */
 
 import type { OutgoingMessage } from './outgoing-message.js';
+import { SequenceRing } from './sequence-ring.js';
 
 export interface SentUnit {
   message: OutgoingMessage;
@@ -23,7 +24,7 @@ export interface SentPacket {
 export const MAX_IN_FLIGHT_PACKETS = 8192;
 
 export class SentPackets {
-  private readonly packets = new Map<number, SentPacket>();
+  private readonly packets = new SequenceRing<SentPacket>();
   /** Newest packet number the peer acknowledged (unwrapped); -1 before any. */
   largestAcked = -1;
   lastAckElicitingSentAt = -Infinity;
@@ -47,9 +48,7 @@ export class SentPackets {
 
   /** Removes and returns a packet (acked or lost). */
   take(seq: number): SentPacket | undefined {
-    const p = this.packets.get(seq);
-    if (p) this.packets.delete(seq);
-    return p;
+    return this.packets.take(seq);
   }
 
   /** In-flight packets, oldest first. */
