@@ -304,3 +304,20 @@ describe('upgrade, attach, lag figures', () => {
     expect(s.rtt.smoothed).toBeGreaterThan(0);
   });
 });
+
+describe('links that never say who they are', () => {
+  it('closes a WebSocket that sends nothing valid within the handshake timeout', async () => {
+    const { WebSocket } = await import('ws');
+    const server = await serve({ transports: ['websocket'], limits: { handshakeTimeout: 300 } });
+    const ws = new WebSocket(`ws://127.0.0.1:${server.address().port}/volley/ws`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(new Uint8Array([0x80, 0, 0])); // a data packet, no CONNECT: ignored
+    expect(server.pendingLinks).toBe(1);
+    const closed = await new Promise<boolean>((r) => {
+      ws.once('close', () => r(true));
+      setTimeout(() => r(false), 5000);
+    });
+    expect(closed).toBe(true);
+    expect(server.pendingLinks).toBe(0);
+  });
+});

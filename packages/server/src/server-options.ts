@@ -48,6 +48,8 @@ export interface ServerOptions {
     messagesPerSecond?: number;
     /** Bytes per second per session, sustained (bursts of 2 s allowed). Default 4 MiB. */
     bytesPerSecond?: number;
+    /** A link that sends no valid CONNECT or RESUME within this many ms is closed. Default 10000. */
+    handshakeTimeout?: number;
   };
 }
 
@@ -61,6 +63,7 @@ export interface ResolvedServerOptions {
   maxMessageSize: number;
   messagesPerSecond: number;
   bytesPerSecond: number;
+  handshakeTimeout: number;
 }
 
 function positive(name: string, v: number | undefined, def: number, integer = true): number {
@@ -89,5 +92,6 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxMessageSize,
     messagesPerSecond: positive('limits.messagesPerSecond', o.limits?.messagesPerSecond, 2000, false),
     bytesPerSecond: positive('limits.bytesPerSecond', o.limits?.bytesPerSecond, 4 * 1024 * 1024, false),
+    handshakeTimeout: positive('limits.handshakeTimeout', o.limits?.handshakeTimeout, 10_000),
   };
 }

@@ -39,6 +39,7 @@ export class Server {
   readonly http: HttpHost;
   private readonly transports: TransportServer[] = [];
   private readonly sessions = new Map<number, Session>();
+  private readonly unbound = new Map<TransportLink, NodeJS.Timeout>();
   private readonly handlers = new Map<string, MessageHandler>();
   private readonly scheduler: Scheduler<Session>;
   private connectHandler: (session: Session) => void = () => {};
@@ -162,6 +163,11 @@ export class Server {
     }
     for (const s of this.sessions.values()) s.closeLinks();
     this.sessions.clear();
+    for (const [link, timer] of this.unbound) {
+      clearTimeout(timer);
+      link.close();
+    }
+    this.unbound.clear();
     this.scheduler.stop();
     for (const t of this.transports.splice(0)) await t.stop();
     if (this.ownsHttp && this.httpServer.listening) {
@@ -187,8 +193,23 @@ export class Server {
   // ---- links and sessions -------------------------------------------------------------------
 
   private onLink(link: TransportLink): void {
+    // A link must say what it is (CONNECT or RESUME) in time, or it is closed: idle links hold nothing.
+    const timer = setTimeout(() => {
+      this.unbound.delete(link);
+      link.close();
+    }, this.options.handshakeTimeout);
+    timer.unref();
+    this.unbound.set(link, timer);
     link.onDatagram = (d) => this.onFirstDatagram(link, d);
-    link.onClose = () => {};
+    link.onClose = () => {
+      clearTimeout(timer);
+      this.unbound.delete(link);
+    };
+  }
+
+  /** Links that have not sent a valid CONNECT or RESUME yet, with their handshake timers. */
+  get pendingLinks(): number {
+    return this.unbound.size;
   }
 
   /** A link's first datagram decides what it is: a new session (CONNECT) or a moved one (RESUME). */
@@ -205,6 +226,8 @@ export class Server {
   }
 
   private bind(link: TransportLink, session: Session): void {
+    clearTimeout(this.unbound.get(link));
+    this.unbound.delete(link);
     link.onDatagram = (d) => {
       if (packetKindOf(d) === PacketKind.Control) {
         try {
