@@ -9,12 +9,14 @@ export class OutgoingMessage {
   /** Next unit not yet sent for the first time. */
   nextUnit = 0;
   ackedUnits = 0;
-  /** Reliable only: per unit, 1 once acknowledged. */
-  readonly acked: Uint8Array | undefined;
-  /** Reliable only: per unit, the packet number (unwrapped) that carried it last, -1 before the first send. */
-  readonly lastPacket: Float64Array | undefined;
-  /** Reliable only: per unit, 1 while it waits in the resend queue. */
-  readonly requeued: Uint8Array | undefined;
+  // Per-unit reliability state. A whole message (the common case) keeps it in plain fields; only
+  // fragmented reliable messages allocate arrays (one entry per fragment).
+  private ackedOne = 0;
+  private requeuedOne = 0;
+  private lastPacketOne = -1;
+  private readonly ackedMany: Uint8Array | undefined;
+  private readonly requeuedMany: Uint8Array | undefined;
+  private readonly lastPacketMany: Float64Array | undefined;
 
   constructor(
     readonly channel: number,
@@ -27,11 +29,45 @@ export class OutgoingMessage {
     reliable: boolean,
   ) {
     this.units = data.length <= wholeLimit ? 1 : Math.ceil(data.length / fragmentSize);
-    if (reliable) {
-      this.acked = new Uint8Array(this.units);
-      this.lastPacket = new Float64Array(this.units).fill(-1);
-      this.requeued = new Uint8Array(this.units);
+    if (reliable && this.units > 1) {
+      this.ackedMany = new Uint8Array(this.units);
+      this.lastPacketMany = new Float64Array(this.units).fill(-1);
+      this.requeuedMany = new Uint8Array(this.units);
     }
+  }
+
+  /** Reliable: whether `unit` has been acknowledged. */
+  isAcked(unit: number): boolean {
+    return (this.ackedMany ? this.ackedMany[unit] : this.ackedOne) === 1;
+  }
+
+  /** Reliable: marks `unit` acknowledged; false if it already was. */
+  markAcked(unit: number): boolean {
+    if (this.isAcked(unit)) return false;
+    if (this.ackedMany) this.ackedMany[unit] = 1;
+    else this.ackedOne = 1;
+    this.ackedUnits++;
+    return true;
+  }
+
+  /** Reliable: the packet (unwrapped) that carried `unit` last, -1 before its first send. */
+  lastPacket(unit: number): number {
+    return this.lastPacketMany ? this.lastPacketMany[unit]! : this.lastPacketOne;
+  }
+
+  setLastPacket(unit: number, packet: number): void {
+    if (this.lastPacketMany) this.lastPacketMany[unit] = packet;
+    else this.lastPacketOne = packet;
+  }
+
+  /** Reliable: whether `unit` waits in the resend queue. */
+  isRequeued(unit: number): boolean {
+    return (this.requeuedMany ? this.requeuedMany[unit] : this.requeuedOne) === 1;
+  }
+
+  setRequeued(unit: number, value: boolean): void {
+    if (this.requeuedMany) this.requeuedMany[unit] = value ? 1 : 0;
+    else this.requeuedOne = value ? 1 : 0;
   }
 
   get fragmented(): boolean {

@@ -61,8 +61,8 @@ export class PacketAssembler {
       for (;;) {
         let resend = true;
         let entry = ch.resend.peek();
-        while (entry && entry.message.acked![entry.unit]) {
-          entry.message.requeued![entry.unit] = 0;
+        while (entry && entry.message.isAcked(entry.unit)) {
+          entry.message.setRequeued(entry.unit, false);
           ch.resend.shift();
           entry = ch.resend.peek();
         }
@@ -87,13 +87,13 @@ export class PacketAssembler {
         lastId = rec.fragment ? undefined : rec.id;
         if (resend) {
           ch.resend.shift();
-          message.requeued![unit] = 0;
-          resent.push({ unit: { message, unit }, previous: message.lastPacket![unit]! });
+          message.setRequeued(unit, false);
+          resent.push({ unit: { message, unit }, previous: message.lastPacket(unit) });
         } else if (++message.nextUnit >= message.units) {
           ch.fresh.shift();
         }
         if (ch.reliable) {
-          message.lastPacket![unit] = seq;
+          message.setLastPacket(unit, seq);
           units.push({ message, unit });
         } else {
           ch.releaseSent(data.length);

@@ -90,10 +90,7 @@ export class SendChannel {
 
   /** Reliable: a unit was acknowledged. Returns true when this completed the message. */
   onUnitAcked(message: OutgoingMessage, unit: number): boolean {
-    if (message.acked![unit]) return false;
-    message.acked![unit] = 1;
-    message.ackedUnits++;
-    if (!message.complete) return false;
+    if (!message.markAcked(unit) || !message.complete) return false;
     // Slide the span over every fully acknowledged message at its start.
     let m = this.span.get(this.oldestUnacked);
     while (m && m.complete && m.nextUnit >= m.units) {
@@ -107,8 +104,8 @@ export class SendChannel {
 
   /** Reliable: the packet that last carried this unit was lost; queue it again unless already handled. */
   requeue(message: OutgoingMessage, unit: number, lostPacket: number): boolean {
-    if (message.acked![unit] || message.requeued![unit] || message.lastPacket![unit] !== lostPacket) return false;
-    message.requeued![unit] = 1;
+    if (message.isAcked(unit) || message.isRequeued(unit) || message.lastPacket(unit) !== lostPacket) return false;
+    message.setRequeued(unit, true);
     this.resend.push({ message, unit });
     return true;
   }
