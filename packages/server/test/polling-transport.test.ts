@@ -1,12 +1,11 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PollingClientTransport } from '../../client/src/transports/polling.js';
 import type { ServerInfo } from '../../client/src/transport.js';
-import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
 import { encodeBatch, parseBatch } from '@volley/protocol';
 import { PollingTransport, type PollingTransportOptions } from '../src/transports/polling.js';
+import { datagram, mismatches, startOnHttp, until } from './transport-rig.js';
 
 interface Rig {
   base: URL;
@@ -28,38 +27,22 @@ afterEach(async () => {
 });
 
 async function startRig(options: PollingTransportOptions = {}, echo = true): Promise<Rig> {
-  const server: Server = createServer();
-  const http = new HttpHost(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const transport = new PollingTransport(options);
   const links: TransportLink[] = [];
   const closes: string[] = [];
-  await transport.start({
-    http,
-    host: '127.0.0.1',
-    mtu: 1200,
-    onLink: (link) => {
-      links.push(link);
-      link.onDatagram = echo ? (d) => link.send(d) : () => {};
-      link.onClose = (why) => closes.push(why);
-    },
+  const http = await startOnHttp(transport, (link) => {
+    links.push(link);
+    link.onDatagram = echo ? (d) => link.send(d) : () => {};
+    link.onClose = (why) => closes.push(why);
   });
-  const port = (server.address() as AddressInfo).port;
-  let stopped = false;
   const rig: Rig = {
-    base: new URL(`http://127.0.0.1:${port}`),
-    poll: `http://127.0.0.1:${port}/volley/poll`,
+    base: http.base,
+    poll: `http://127.0.0.1:${http.port}/volley/poll`,
     info: { protocol: 1, transports: ['polling'], endpoints: { polling: transport.info() } },
     transport,
     links,
     closes,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await transport.stop();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    stop: http.stop,
   };
   rigs.push(rig);
   return rig;
@@ -69,32 +52,6 @@ function client(rig: Rig): PollingClientTransport {
   const c = new PollingClientTransport(rig.base, rig.info);
   clients.push(c);
   return c;
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function datagram(i: number, size: number): Uint8Array {
-  const d = new Uint8Array(size);
-  for (let j = 0; j < size; j++) d[j] = (i * 31 + j) & 0xff;
-  d[0] = i & 0xff;
-  return d;
-}
-
-/** Indices where the two lists differ (fast: vitest's deep equality on 1000 byte arrays takes a second). */
-function mismatches(got: Uint8Array[], want: Uint8Array[]): number[] {
-  const bad: number[] = [];
-  for (let i = 0; i < Math.max(got.length, want.length); i++) {
-    const a = got[i];
-    const b = want[i];
-    if (!a || !b || Buffer.compare(a, b) !== 0) bad.push(i);
-  }
-  return bad;
 }
 
 async function openKey(rig: Rig): Promise<string> {

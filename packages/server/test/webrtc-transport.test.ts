@@ -17,6 +17,7 @@ import { WebRtcClientTransport } from '../../client/src/transports/webrtc.js';
 import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
 import { WebRtcTransport, type WebRtcTransportOptions } from '../src/transports/webrtc.js';
+import { startOnHttp } from './transport-rig.js';
 
 interface Rig {
   base: URL;
@@ -61,38 +62,22 @@ afterAll(() => {
 });
 
 async function startRig(options: WebRtcTransportOptions = {}): Promise<Rig> {
-  const server = createServer();
-  const http = new HttpHost(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const transport = new WebRtcTransport({ bindAddress: '127.0.0.1', iceServers: [], ...options });
   const links: TransportLink[] = [];
   const closes: Rig['closes'] = [];
-  await transport.start({
-    http,
-    host: '127.0.0.1',
-    mtu: 1200,
-    onLink: (link) => {
-      links.push(link);
-      link.onDatagram = (d) => link.send(d);
-      link.onClose = (reason) => closes.push({ link, reason, at: performance.now() });
-    },
+  const http = await startOnHttp(transport, (link) => {
+    links.push(link);
+    link.onDatagram = (d) => link.send(d);
+    link.onClose = (reason) => closes.push({ link, reason, at: performance.now() });
   });
-  const port = (server.address() as AddressInfo).port;
-  let stopped = false;
   const rig: Rig = {
-    base: new URL(`http://127.0.0.1:${port}`),
+    base: http.base,
     info: { protocol: 1, transports: ['webrtc'], endpoints: { webrtc: transport.info() } },
-    server,
+    server: http.server,
     transport,
     links,
     closes,
-    stop: async () => {
-      if (stopped) return;
-      stopped = true;
-      await transport.stop();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    stop: http.stop,
   };
   rigs.push(rig);
   return rig;

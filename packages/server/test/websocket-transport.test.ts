@@ -1,12 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { WebSocketClientTransport } from '../../client/src/transports/websocket.js';
 import type { ServerInfo } from '../../client/src/transport.js';
-import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
 import { WebSocketTransport, type WebSocketTransportOptions } from '../src/transports/websocket.js';
+import { datagram, mismatches, startOnHttp, until } from './transport-rig.js';
 
 const WS = NodeWebSocket as unknown as typeof WebSocket;
 
@@ -26,63 +24,24 @@ afterEach(async () => {
 });
 
 async function startRig(options: WebSocketTransportOptions = {}, echo = true): Promise<Rig> {
-  const server: Server = createServer();
-  const http = new HttpHost(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const transport = new WebSocketTransport(options);
   const links: TransportLink[] = [];
   const closes: string[] = [];
-  await transport.start({
-    http,
-    host: '127.0.0.1',
-    mtu: 1200,
-    onLink: (link) => {
-      links.push(link);
-      link.onDatagram = echo ? (d) => link.send(d) : () => {};
-      link.onClose = (why) => closes.push(why);
-    },
+  const http = await startOnHttp(transport, (link) => {
+    links.push(link);
+    link.onDatagram = echo ? (d) => link.send(d) : () => {};
+    link.onClose = (why) => closes.push(why);
   });
-  const port = (server.address() as AddressInfo).port;
   const rig: Rig = {
-    base: new URL(`http://127.0.0.1:${port}`),
+    base: http.base,
     info: { protocol: 1, transports: ['websocket'], endpoints: { websocket: transport.info() } },
     transport,
     links,
     closes,
-    stop: async () => {
-      await transport.stop();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    stop: http.stop,
   };
   rigs.push(rig);
   return rig;
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function datagram(i: number, size: number): Uint8Array {
-  const d = new Uint8Array(size);
-  for (let j = 0; j < size; j++) d[j] = (i * 31 + j) & 0xff;
-  d[0] = i & 0xff;
-  return d;
-}
-
-/** Indices where the two lists differ (fast: vitest's deep equality on 1000 byte arrays takes a second). */
-function mismatches(got: Uint8Array[], want: Uint8Array[]): number[] {
-  const bad: number[] = [];
-  for (let i = 0; i < Math.max(got.length, want.length); i++) {
-    const a = got[i];
-    const b = want[i];
-    if (!a || !b || Buffer.compare(a, b) !== 0) bad.push(i);
-  }
-  return bad;
 }
 
 describe('WebSocket transport', () => {
