@@ -3,6 +3,7 @@
 import { resolveChannels, type ChannelConfig, type ChannelOptions } from './channel-config.js';
 import { ConfigError } from './errors.js';
 import { MAX_HEADER_SIZE } from './header.js';
+import type { RandomSource } from './random.js';
 import { MAX_RECORD_HEADER_SIZE } from './record.js';
 import type { TraceListener } from './trace.js';
 
@@ -32,8 +33,13 @@ export interface ConnectionOptions {
   reassemblyTimeout?: number;
   /** Samples kept for the windowed RTT figures. Default 128. */
   rttWindow?: number;
-  /** Client: the connection attempt's nonce (u32). Default: random. Set it for reproducible simulations. */
+  /**
+   * Client: the connection attempt's nonce (u32). Default: drawn from `random`. A client needs one of the two:
+   * the protocol has no randomness of its own.
+   */
   nonce?: number;
+  /** Client: where the nonce comes from when `nonce` is not given (a cryptographic source in hosts, a seeded `Random` in tests). */
+  random?: RandomSource;
   /** Copies of DISCONNECT sent, 10 ms apart. Default 3. */
   disconnectCopies?: number;
   /** Event trace; off (and free) when absent. */
@@ -54,7 +60,8 @@ export interface ResolvedOptions {
   retransmission: boolean;
   reassemblyTimeout: number;
   rttWindow: number;
-  nonce: number;
+  /** undefined when neither `nonce` nor `random` was given (a server connection needs none). */
+  nonce: number | undefined;
   disconnectCopies: number;
   trace: TraceListener | undefined;
   /** Payload bytes per fragment. */
@@ -97,7 +104,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     retransmission: o.retransmission ?? true,
     reassemblyTimeout: num('reassemblyTimeout', o.reassemblyTimeout, 2000, 1, 600_000),
     rttWindow: num('rttWindow', o.rttWindow, 128, 1, 1_000_000, true),
-    nonce: num('nonce', o.nonce, Math.floor(Math.random() * 0x1_0000_0000), 0, 0xffff_ffff, true),
+    nonce: o.nonce === undefined ? o.random?.nextU32() : num('nonce', o.nonce, 0, 0, 0xffff_ffff, true),
     disconnectCopies: num('disconnectCopies', o.disconnectCopies, 3, 1, 10, true),
     trace: o.trace,
     fragmentSize,

@@ -11,7 +11,9 @@
 
 import { Connection, type ConnectionEvent } from './connection.js';
 import type { ConnectionOptions } from './connection-options.js';
+import { SESSION_TOKEN_SIZE } from './control.js';
 import { LinkSimulator, type LinkOptions } from './link-simulator.js';
+import { Random, randomBytes } from './random.js';
 import { Simulation, type SimEndpoint } from './simulation.js';
 
 export interface ConnectionPairOptions {
@@ -21,6 +23,8 @@ export interface ConnectionPairOptions {
   link?: LinkOptions;
   /** Server host's decision on a connect request: a connection id to accept, or a reason code to reject. Default: accept as id 1. */
   accept?: (payload: Uint8Array) => { connectionId: number } | { reject: number; text?: string };
+  /** Seed of the session tokens the server hands out (the client's nonce is 1 unless options.client says otherwise). Default 1. */
+  seed?: number;
   /** Client connect payload. */
   payload?: Uint8Array;
   /** Simulated start time (ms). Default 0. */
@@ -69,10 +73,11 @@ export class ConnectionPair {
     this.client = Connection.client({ nonce: 1, ...options.client });
     this.link = new LinkSimulator(options.link ?? { seed: 1 });
     const decide = options.accept ?? (() => ({ connectionId: 1 }));
+    const random = new Random(options.seed ?? 1);
     const serverHost = new Host(this.server, (e, now) => {
       if (e.type === 'connect-request') {
         const d = decide(e.payload);
-        if ('connectionId' in d) this.server.accept(now, d.connectionId);
+        if ('connectionId' in d) this.server.accept(now, d.connectionId, randomBytes(random, SESSION_TOKEN_SIZE));
         else this.server.reject(now, d.reject, d.text);
       }
       options.onServerEvent?.(e, now);

@@ -22,6 +22,8 @@ export interface Counters {
   duplicatePackets: number;
   stalePackets: number;
   malformedPackets: number;
+  /** Failures of our own while handling a datagram (bugs, never the peer's input); always 0 in a healthy run. */
+  internalErrors: number;
   duplicateMessages: number;
   messagesSent: number;
   messagesDelivered: number;
@@ -38,7 +40,7 @@ export interface Counters {
 export function newCounters(): Counters {
   return {
     packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, spuriousLosses: 0, packetsAcked: 0,
-    retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, duplicateMessages: 0,
+    retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, internalErrors: 0, duplicateMessages: 0,
     messagesSent: 0, messagesDelivered: 0, messagesDropped: 0, sendQueueDrops: 0,
     bytesInRate: new RateMeter(), bytesOutRate: new RateMeter(), packetsInRate: new RateMeter(), packetsOutRate: new RateMeter(),
   };
@@ -59,9 +61,12 @@ export interface ChannelStats {
 
 export interface ConnectionStats {
   state: string;
-  /** Round-trip time from acknowledgements: the estimator behind the timers and a window for display (ms). */
+  /**
+   * Round-trip time (ms) from the handshake and acknowledgements: `smoothed` (RFC 6298/9002, what the
+   * timers use and what `client.rtt` reports), `variance`, `min`, `latest`, and a window for display.
+   */
   rtt: { smoothed: number; variance: number; min: number; latest: number; window: SampleSummary | undefined };
-  /** Ping figures: round trips, jitter, loss each way, clock offset. */
+  /** Ping figures: round trips measured by ping, jitter, loss each way, the clock offset and how many samples it rests on. */
   ping: PingStats;
   /** Shorthands from ping: jitter (ms), loss up/down (0..1). */
   jitter: number;
@@ -82,7 +87,10 @@ export interface ConnectionStats {
   retransmissions: number;
   duplicatePackets: number;
   stalePackets: number;
+  /** Datagrams that broke the protocol (counted and dropped; nothing in them took effect). */
   malformedPackets: number;
+  /** Failures of our own while handling a datagram, counted apart from malformed input: 0 unless there is a bug. */
+  internalErrors: number;
   duplicateMessages: number;
   messagesSent: number;
   messagesDelivered: number;
@@ -132,6 +140,7 @@ export function buildStats(s: StatsSources): ConnectionStats {
     duplicatePackets: c.duplicatePackets,
     stalePackets: c.stalePackets,
     malformedPackets: c.malformedPackets,
+    internalErrors: c.internalErrors,
     duplicateMessages: c.duplicateMessages,
     messagesSent: c.messagesSent,
     messagesDelivered: c.messagesDelivered,

@@ -3,21 +3,26 @@
  *
  * The host owns the socket and the clock. It feeds received datagrams with `handle(datagram, now)`,
  * collects datagrams to send with `poll(now)`, reads events with `pollEvent()`, and calls `poll` again
- * no later than `nextTimeout()`. Nothing in here reads a clock, sets a timer or touches the network.
+ * no later than `nextTimeout()`. Nothing in here reads a clock, sets a timer, draws a random number or
+ * touches the network: time is passed in, randomness is injected (options.random or options.nonce).
  *
  * Lifecycle: client `connect()` → CONNECT (retried) → server host sees a 'connect-request' event and
  * calls `accept()` or `reject()` → ACCEPT → both 'connected' → `disconnect()` or timeout → 'disconnected'.
+ * The pieces live beside it: handshake.ts (CONNECT/ACCEPT/REJECT), timer-table.ts (every timer),
+ * incoming-packet.ts (decoding and checking a received packet before anything changes).
  */
 
-import { packetKindOf, PacketKind, readHeader, type AckInfo } from './header.js';
-import { ByteReader, DecodeError } from './bytes.js';
+import { packetKindOf, PacketKind, type AckInfo } from './header.js';
+import { DecodeError } from './bytes.js';
 import { carriesIds, channelSpec, compareLayouts, type ChannelConfig } from './channel-config.js';
 import { resolveOptions, type ConnectionOptions, type ResolvedOptions } from './connection-options.js';
 import { buildStats, newCounters, type ConnectionStats, type Counters } from './connection-stats.js';
-import { decodeControl, encodeControl, encodeRejectFor, PROTOCOL_VERSION, SESSION_TOKEN_SIZE, type ControlPacket } from './control.js';
-import { decodeControlRecord, encodePing, encodePong, type ControlRecord } from './control-record.js';
-import { SendError, StateError } from './errors.js';
+import { decodeControl, encodeControl, PROTOCOL_VERSION, SESSION_TOKEN_SIZE, type ControlPacket } from './control.js';
+import { encodePing, encodePong, type ControlRecord } from './control-record.js';
+import { ConfigError, SendError, StateError } from './errors.js';
+import { ClientHandshake, ServerHandshake } from './handshake.js';
 import { IdHistory } from './id-history.js';
+import { checkIncoming } from './incoming-packet.js';
 import { LossDetection } from './loss-detection.js';
 import { OrderedReceiver } from './ordered-receiver.js';
 import { PacketAssembler } from './packet-assembler.js';
@@ -26,13 +31,14 @@ import { Queue } from './queue.js';
 import { DisconnectReason } from './reason.js';
 import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
 import { ReceivedPackets } from './received-packets.js';
-import { CONTROL_CHANNEL, readRecords, type ChannelIdMode, type MessageRecord } from './record.js';
+import { CONTROL_CHANNEL, type ChannelIdMode, type MessageRecord } from './record.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { SampleWindow } from './sample-window.js';
 import { SendChannel } from './send-channel.js';
 import { SentPackets, type SentPacket } from './sent-packets.js';
 import { SequencedReceiver } from './sequenced-receiver.js';
-import { unwrap, wrap } from './sequence.js';
+import { wrap } from './sequence.js';
+import { isDue, Timer, TimerTable } from './timer-table.js';
 import type { ControlName, TraceListener } from './trace.js';
 import { UnorderedReceiver } from './unordered-receiver.js';
 import { UnreliableReceiver } from './unreliable-receiver.js';
@@ -47,7 +53,6 @@ export type ConnectionEvent =
   | { type: 'message'; channel: number; data: Uint8Array }
   | { type: 'disconnected'; reason: number; text: string; by: 'local' | 'peer' };
 
-const MAX_CONNECT_RETRY = 1000;
 /** Protocol records (pings, pongs) waiting to be sent; older ones are dropped past this. */
 const MAX_PENDING_RECORDS = 8;
 const DISCONNECT_SPACING = 10;
@@ -59,6 +64,7 @@ export class Connection {
   private now = 0;
   private readonly trace: TraceListener | undefined;
   private readonly events = new Queue<ConnectionEvent>();
+  private readonly timers = new TimerTable();
   /** Datagrams ready to go at the next poll: control packets and acks forced out during handle(). */
   private readonly outbox: Uint8Array[] = [];
   private readonly recordsOut: Uint8Array[] = [];
@@ -81,22 +87,16 @@ export class Connection {
   private retransmit: boolean;
   private lastReceivedAt = 0;
   private lastSentAt = 0;
-  // Handshake
-  private connectPayload: Uint8Array = new Uint8Array(0);
-  private connectAttempt = 0;
-  private readonly attemptSentAt = new Float64Array(256);
-  private nextConnectAt = Infinity;
-  private connectDeadline = Infinity;
-  private peerNonce = 0;
-  private connectSize = 0;
+  private readonly clientHandshake: ClientHandshake | undefined;
+  private readonly serverHandshake: ServerHandshake | undefined;
   // Teardown
   private disconnectPacket: Uint8Array | undefined;
   private disconnectCopiesLeft = 0;
   private nextDisconnectAt = Infinity;
   private disconnectInfo: { reason: number; text: string } | undefined;
-  private rejectPacket: { reason: number; text: string } | undefined;
   private token: Uint8Array = new Uint8Array(SESSION_TOKEN_SIZE);
 
+  /** @throws ConfigError for invalid options, or a client with neither `nonce` nor `random`. */
   constructor(
     readonly role: ConnectionRole,
     options: ConnectionOptions = {},
@@ -114,11 +114,17 @@ export class Connection {
     this.loss = new LossDetection(this.sent, this.rtt, { minRto: o.minRto, maxRto: o.maxRto });
     this.pinger = new PingTracker({ interval: o.pingInterval });
     const modes: ChannelIdMode[] = o.channels.map((c) => (carriesIds(c.kind) ? 'id' : 'plain'));
-    this.idMode = (ch) => (ch === CONTROL_CHANNEL ? 'plain' : modes[ch]);
+    this.idMode = (ch) => (ch === CONTROL_CHANNEL ? 'plain' : modes[ch]!);
     this.counters = newCounters();
+    if (role === 'client') {
+      if (o.nonce === undefined) throw new ConfigError('a client connection needs options.random (a RandomSource) or options.nonce');
+      this.clientHandshake = new ClientHandshake(o.nonce, o.connectRetryInterval);
+    } else {
+      this.serverHandshake = new ServerHandshake();
+    }
   }
 
-  /** A client connection; call connect() to start. */
+  /** A client connection; call connect() to start. Needs options.random or options.nonce. */
   static client(options?: ConnectionOptions): Connection {
     return new Connection('client', options);
   }
@@ -164,46 +170,47 @@ export class Connection {
     for (const p of inFlight) for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
     this.loss.onAckProgress();
     this.lastReceivedAt = this.now;
+    this.updateTimers();
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
 
   /** Client: start connecting. `payload` (≤ 1024 bytes, e.g. an auth token) reaches the server's host. */
   connect(now: number, payload: Uint8Array = new Uint8Array(0)): void {
-    if (this.role !== 'client') throw new StateError('connect() is for client connections');
+    if (!this.clientHandshake) throw new StateError('connect() is for client connections');
     if (this.stateValue !== 'idle') throw new StateError(`connect() in state '${this.stateValue}'`);
     this.tick(now);
-    this.connectPayload = payload.slice();
+    this.clientHandshake.start(now, payload, this.options.timeout);
     this.setState('connecting');
-    this.nextConnectAt = now;
-    this.connectDeadline = now + this.options.timeout;
+    this.updateTimers();
   }
 
   /**
    * Server: accept the pending connect request under `connectionId` (u32, chosen by the host). `token`
-   * (16 bytes) is the secret the client must show to resume the session on another transport; pass
-   * random bytes from a cryptographic source (default: Math.random, fine for tests only).
+   * (16 bytes) is the secret the client must show to resume the session on another transport: random bytes
+   * from a cryptographic source.
    */
-  accept(now: number, connectionId: number, token: Uint8Array = randomToken()): void {
+  accept(now: number, connectionId: number, token: Uint8Array): void {
     if (this.stateValue !== 'pending') throw new StateError(`accept() in state '${this.stateValue}'`);
     if (token.length !== SESSION_TOKEN_SIZE) throw new RangeError(`token must be ${SESSION_TOKEN_SIZE} bytes`);
     this.tick(now);
     this.connectionIdValue = connectionId >>> 0;
     this.token = token.slice();
-    this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: this.connectAttempt, token: this.token });
+    this.queueControl('accept', this.serverHandshake!.accept(now, this.connectionIdValue, this.token));
     this.lastReceivedAt = now;
     this.lastSentAt = now;
     this.setState('connected');
     this.events.push({ type: 'connected', connectionId: this.connectionIdValue });
+    this.updateTimers();
   }
 
   /** Server: refuse the pending connect request; the client gets `reason` and `text`. */
   reject(now: number, reason: number = DisconnectReason.Rejected, text = ''): void {
     if (this.stateValue !== 'pending') throw new StateError(`reject() in state '${this.stateValue}'`);
     this.tick(now);
-    this.queueControl('reject', encodeRejectFor(this.connectSize, this.peerNonce, reason, text));
-    this.rejectPacket = { reason, text };
+    this.queueControl('reject', this.serverHandshake!.reject(reason, text));
     this.finish(reason, text, 'local');
+    this.updateTimers();
   }
 
   /** Close: the peer is told (DISCONNECT, sent redundantly) unless we never got connected. */
@@ -212,6 +219,7 @@ export class Connection {
     if (this.stateValue === 'pending') return this.reject(now, reason, text);
     if (this.stateValue !== 'connected') {
       if (this.stateValue !== 'disconnected' && this.stateValue !== 'disconnecting') this.finish(reason, text, 'local');
+      this.updateTimers();
       return;
     }
     this.disconnectPacket = encodeControl({ type: 'disconnect', connectionId: this.connectionIdValue, reason, text });
@@ -219,6 +227,7 @@ export class Connection {
     this.nextDisconnectAt = now;
     this.disconnectInfo = { reason, text };
     this.setState('disconnecting');
+    this.updateTimers();
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -244,12 +253,17 @@ export class Connection {
     }
     const id = message.id >= 0 && ch.carriesIds ? wrap(message.id) : undefined;
     this.trace?.({ type: 'message-queued', t: this.now, channel, ...(id !== undefined ? { id } : {}), size: data.length });
+    // The only timer a send can make due (the rest of the table is untouched by it): out at the next poll.
+    if (this.stateValue === 'connected' && !this.sent.full) this.timers.set(Timer.Send, this.now);
     return id;
   }
 
   // ---- receiving -------------------------------------------------------------------------------
 
-  /** Feeds one received datagram. Never throws for any input: bad packets are counted and dropped. */
+  /**
+   * Feeds one received datagram. Never throws for any input: bad packets are counted as malformed and
+   * dropped; a failure of our own (a bug, never the peer's bytes) is counted apart as an internal error.
+   */
   handle(datagram: Uint8Array, now: number): void {
     this.tick(now);
     this.counters.bytesReceived += datagram.length;
@@ -262,9 +276,10 @@ export class Connection {
       if (kind === PacketKind.Control) this.handleControl(decodeControl(datagram), datagram.length);
       else this.handleData(datagram);
     } catch (e) {
-      // Bad input is counted, never thrown; anything else is a bug, still never allowed to take a host down.
-      this.malformed(datagram.length, e instanceof DecodeError ? e.message : `internal error: ${String(e)}`);
+      if (e instanceof DecodeError) this.malformed(datagram.length, e.message);
+      else this.internalError(e);
     }
+    this.updateTimers();
   }
 
   /** The next event (delivered message, state change), or undefined. */
@@ -277,25 +292,21 @@ export class Connection {
     this.trace?.({ type: 'packet-malformed', t: this.now, size, error });
   }
 
+  private internalError(e: unknown): void {
+    this.counters.internalErrors++;
+    this.trace?.({ type: 'internal-error', t: this.now, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  }
+
   private handleControl(p: ControlPacket, size: number): void {
     this.trace?.({ type: 'control-received', t: this.now, packet: p.type, size });
     switch (p.type) {
       case 'connect':
-        if (this.role !== 'server') throw new DecodeError('CONNECT sent to a client');
-        return this.onConnect(p, size);
+        if (!this.serverHandshake) throw new DecodeError('CONNECT sent to a client');
+        return this.onConnect(p, size, this.serverHandshake);
       case 'accept':
-        if (this.stateValue !== 'connecting' || p.nonce !== this.options.nonce) return;
-        this.lastReceivedAt = this.now;
-        this.connectionIdValue = p.connectionId;
-        this.token = p.token;
-        this.rtt.addSample(this.now - this.attemptSentAt[p.attempt]!, 0);
-        this.rttWindow.add(this.now - this.attemptSentAt[p.attempt]!);
-        this.lastSentAt = this.now;
-        this.setState('connected');
-        this.events.push({ type: 'connected', connectionId: p.connectionId });
-        return;
+        return this.onAccept(p);
       case 'reject':
-        if (this.stateValue !== 'connecting' || p.nonce !== this.options.nonce) return;
+        if (this.stateValue !== 'connecting' || !this.clientHandshake!.ours(p.nonce)) return;
         return this.finish(p.reason, p.text, 'peer');
       case 'disconnect':
         if (p.connectionId !== this.connectionIdValue) return;
@@ -303,78 +314,68 @@ export class Connection {
         return;
       case 'resume':
       case 'resumed':
-        return; // transport-level: the host handles these (docs/transports.md)
+        return; // the endpoint's business (endpoint.ts), never a connection's
     }
   }
 
-  private onConnect(p: Extract<ControlPacket, { type: 'connect' }>, size: number): void {
+  private onConnect(p: Extract<ControlPacket, { type: 'connect' }>, size: number, hs: ServerHandshake): void {
     if (this.stateValue === 'idle') {
-      this.peerNonce = p.nonce;
-      this.connectSize = size;
-      this.connectAttempt = p.attempt;
+      hs.onConnect(p, size, this.now);
       this.lastReceivedAt = this.now;
+      this.setState('pending');
       if (p.version !== PROTOCOL_VERSION) {
-        this.setState('pending');
         return this.reject(this.now, DisconnectReason.VersionMismatch, `server speaks protocol ${PROTOCOL_VERSION}, client ${p.version}`);
       }
       const mismatch = compareLayouts(this.options.channels.map(channelSpec), p.channels);
-      if (mismatch) {
-        this.setState('pending');
-        return this.reject(this.now, DisconnectReason.ChannelMismatch, mismatch);
-      }
-      this.setState('pending');
+      if (mismatch) return this.reject(this.now, DisconnectReason.ChannelMismatch, mismatch);
       this.events.push({ type: 'connect-request', payload: p.payload });
       return;
     }
-    if (p.nonce !== this.peerNonce) return;
+    if (p.nonce !== hs.peerNonce) return;
+    hs.onConnect(p, size, this.now);
     // We refused this client and our REJECT was lost: say it again (one reply per request, never larger).
     if (this.stateValue === 'disconnected') {
-      if (this.rejectPacket) this.queueControl('reject', encodeRejectFor(size, this.peerNonce, this.rejectPacket.reason, this.rejectPacket.text));
+      const again = hs.repeatRefusal();
+      if (again) this.queueControl('reject', again);
       return;
     }
-    this.connectAttempt = p.attempt;
     this.lastReceivedAt = this.now;
     // Our ACCEPT was lost: answer this CONNECT again (one reply per request, never larger).
-    if (this.stateValue === 'connected') {
-      this.sendControl({ type: 'accept', nonce: this.peerNonce, connectionId: this.connectionIdValue, attempt: p.attempt, token: this.token });
+    if (this.stateValue === 'connected') this.queueControl('accept', hs.accept(this.now, this.connectionIdValue, this.token));
+  }
+
+  private onAccept(p: Extract<ControlPacket, { type: 'accept' }>): void {
+    const hs = this.clientHandshake;
+    if (this.stateValue !== 'connecting' || !hs?.ours(p.nonce)) return;
+    this.lastReceivedAt = this.now;
+    this.connectionIdValue = p.connectionId;
+    this.token = p.token;
+    const sample = hs.sample(p, this.now);
+    if (sample) {
+      this.rtt.addSample(sample.rtt, 0);
+      this.rttWindow.add(sample.rtt);
+      this.pinger.addSample(sample);
     }
+    hs.stop();
+    this.lastSentAt = this.now;
+    this.setState('connected');
+    this.events.push({ type: 'connected', connectionId: p.connectionId });
   }
 
   private handleData(datagram: Uint8Array): void {
     if (this.stateValue !== 'connected') return; // early (before ACCEPT) or late: ignored
-    const r = new ByteReader(datagram);
-    const header = readHeader(r);
-    const records = readRecords(r, this.idMode);
-    const n = this.received.unwrap(header.sequence);
-    const verdict = this.received.check(n);
-    if (verdict === 'duplicate' || verdict === 'stale') {
-      if (verdict === 'duplicate') this.counters.duplicatePackets++;
+    // Pass 1: every record must be acceptable before anything changes.
+    const incoming = checkIncoming(datagram, {
+      received: this.received, idHistory: this.idHistory, receivers: this.receivers, idMode: this.idMode, nextSeq: this.nextSeq,
+    });
+    if (incoming.verdict !== 'new') {
+      if (incoming.verdict === 'duplicate') this.counters.duplicatePackets++;
       else this.counters.stalePackets++;
-      this.trace?.({ type: verdict === 'duplicate' ? 'packet-duplicate' : 'packet-stale', t: this.now, seq: header.sequence });
+      this.trace?.({ type: incoming.verdict === 'duplicate' ? 'packet-duplicate' : 'packet-stale', t: this.now, seq: incoming.header.sequence });
       return;
     }
-    if (verdict === 'out-of-window') throw new DecodeError(`packet ${header.sequence} is far outside the receive window`);
-    let ackN = -1;
-    if (header.ack) {
-      ackN = unwrap(header.ack.ack, this.nextSeq - 1);
-      if (ackN >= this.nextSeq || ackN < 0) throw new DecodeError(`acknowledges packet ${header.ack.ack}, which was never sent`);
-    }
-    // Pass 1: every record must be acceptable before anything changes.
-    const controls: ControlRecord[] = [];
-    const extra: number[] = [];
-    const refs = this.idHistory.references(n, this.received.largest - n);
-    this.receivers.forEach((rc, ch) => rc.beginPacket(refs?.(ch)));
-    for (const rec of records) {
-      if (rec.channel === CONTROL_CHANNEL) {
-        controls.push(decodeControlRecord(rec.data));
-        continue;
-      }
-      const rc = this.receivers[rec.channel]!;
-      extra[rec.channel] = (extra[rec.channel] ?? 0) + rc.cost(rec);
-      const why = rc.check(rec, extra[rec.channel]!);
-      if (why) throw new DecodeError(`channel ${rec.channel}: ${why}`);
-    }
     // Pass 2: apply.
+    const { n, header, records, controls, ackN } = incoming;
     this.lastReceivedAt = this.now;
     // A burst between two polls must not slide the ack window past packets not yet acknowledged.
     if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, false);
@@ -457,87 +458,87 @@ export class Connection {
 
   // ---- output and timers -----------------------------------------------------------------------
 
-  /** Datagrams to send now (each valid until the next poll). Runs every timer that is due. */
+  /** Datagrams to send now (each valid until the next poll). Runs exactly the timers that are due. */
   poll(now: number): Uint8Array[] {
     this.tick(now);
     const out: Uint8Array[] = [];
-    this.runTimers();
+    const due = this.timers.expired(this.now);
+    if (due !== 0) this.runTimers(due);
     for (const c of this.outbox) out.push(c);
     this.outbox.length = 0;
     if (this.stateValue === 'connected') this.flush(out);
-    if (this.stateValue === 'disconnecting' && this.now >= this.nextDisconnectAt) {
-      out.push(this.disconnectPacket!);
-      this.traceControl('disconnect', this.disconnectPacket!.length);
-      if (--this.disconnectCopiesLeft > 0) this.nextDisconnectAt = this.now + DISCONNECT_SPACING;
-      else this.finish(this.disconnectInfo!.reason, this.disconnectInfo!.text, 'local');
-    }
+    if (this.stateValue === 'disconnecting' && isDue(due, Timer.Disconnect)) this.sendDisconnectCopy(out);
     for (const d of out) {
       this.counters.packetsSent++;
       this.counters.bytesSent += d.length;
       this.counters.bytesOutRate.add(this.now, d.length);
       this.counters.packetsOutRate.add(this.now, 1);
     }
+    this.updateTimers();
     return out;
   }
 
-  /** Absolute time (ms) by which poll() must be called again; Infinity when nothing is scheduled. */
+  /** Absolute time (ms) by which poll() must be called again: the timer table's minimum (Infinity: none armed). */
   nextTimeout(): number {
-    switch (this.stateValue) {
-      case 'idle':
-      case 'disconnected':
-        return this.outbox.length > 0 ? this.now : Infinity;
-      case 'connecting':
-        return Math.min(this.nextConnectAt, this.connectDeadline);
-      case 'pending':
-        return this.outbox.length > 0 ? this.now : this.lastReceivedAt + this.options.timeout;
-      case 'disconnecting':
-        return this.nextDisconnectAt;
-    }
-    if (this.outbox.length > 0) return this.now;
-    if (!this.sent.full && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork))) return this.now;
-    let t = Math.min(
-      this.lastReceivedAt + this.options.timeout,
-      this.received.ackDue,
-      this.pinger.nextPingTime(),
-      this.lastSentAt + this.options.keepaliveInterval,
-    );
-    if (this.retransmit) t = Math.min(t, this.loss.nextTimeout());
-    return Math.max(this.now, t);
+    const t = this.timers.next();
+    return t === Infinity ? Infinity : Math.max(this.now, t);
   }
 
-  private runTimers(): void {
+  /** The timers in `due` (a mask from the table), in the table's order. Sending itself happens in flush(). */
+  private runTimers(due: number): void {
     const now = this.now;
     if (this.stateValue === 'connecting') {
-      if (now >= this.connectDeadline) {
-        this.finish(DisconnectReason.ConnectTimeout, 'no answer from the server', 'local');
-        return;
-      }
-      if (now >= this.nextConnectAt) {
-        this.connectAttempt = (this.connectAttempt + 1) & 0xff;
-        this.attemptSentAt[this.connectAttempt] = now;
-        this.sendControl({
-          type: 'connect', version: PROTOCOL_VERSION, nonce: this.options.nonce, attempt: this.connectAttempt,
-          channels: this.options.channels.map(channelSpec), payload: this.connectPayload,
-        });
-        const retry = this.options.connectRetryInterval * 1.5 ** Math.min(this.connectAttempt - 1, 20);
-        this.nextConnectAt = now + Math.min(retry, MAX_CONNECT_RETRY);
-      }
+      if (isDue(due, Timer.ConnectDeadline)) return this.finish(DisconnectReason.ConnectTimeout, 'no answer from the server', 'local');
+      if (isDue(due, Timer.Connect)) this.queueControl('connect', this.clientHandshake!.nextAttempt(now, this.options.channels));
       return;
     }
-    if (this.stateValue === 'pending' || this.stateValue === 'connected') {
-      if (now - this.lastReceivedAt >= this.options.timeout) {
-        this.finish(DisconnectReason.Timeout, `nothing received for ${this.options.timeout} ms`, 'local');
-        return;
-      }
-    }
+    if (isDue(due, Timer.Idle)) return this.finish(DisconnectReason.Timeout, `nothing received for ${this.options.timeout} ms`, 'local');
     if (this.stateValue !== 'connected') return;
-    if (this.options.retransmission && now >= this.loss.nextTimeout()) {
+    if (isDue(due, Timer.Loss)) {
       if (this.loss.lossTimerArmed) this.loss.detect(now, this.onLost);
       else this.loss.onProbeTimeout(this.onLost);
     }
-    for (const rc of this.receivers) rc.expire(now, this.sink);
-    const ping = this.pinger.poll(now);
-    if (ping) this.queueRecord(encodePing(ping));
+    if (isDue(due, Timer.Reassembly)) for (const rc of this.receivers) rc.expire(now, this.sink);
+    if (isDue(due, Timer.Ping)) {
+      const ping = this.pinger.poll(now);
+      if (ping) this.queueRecord(encodePing(ping));
+    }
+  }
+
+  /**
+   * Sets every timer from the state: the one place that decides which timers are armed, called at the end
+   * of every entry point that changes state (send() only ever arms Timer.Send, and does so itself).
+   */
+  private updateTimers(): void {
+    const t = this.timers;
+    t.clearAll();
+    const state = this.stateValue;
+    if (this.outbox.length > 0) t.set(Timer.Send, this.now);
+    if (state === 'connecting') {
+      t.set(Timer.Connect, this.clientHandshake!.nextAttemptAt);
+      t.set(Timer.ConnectDeadline, this.clientHandshake!.deadline);
+    } else if (state === 'pending') {
+      t.set(Timer.Idle, this.lastReceivedAt + this.options.timeout);
+    } else if (state === 'disconnecting') {
+      t.set(Timer.Disconnect, this.nextDisconnectAt);
+    } else if (state === 'connected') {
+      t.set(Timer.Idle, this.lastReceivedAt + this.options.timeout);
+      t.set(Timer.Ack, this.received.ackDue);
+      if (this.retransmit) t.set(Timer.Loss, this.loss.nextTimeout());
+      t.set(Timer.Ping, this.pinger.nextPingTime());
+      t.set(Timer.Keepalive, this.lastSentAt + this.options.keepaliveInterval);
+      let reassembly = Infinity;
+      for (const rc of this.receivers) reassembly = Math.min(reassembly, rc.nextExpiry());
+      t.set(Timer.Reassembly, reassembly);
+      if (!this.sent.full && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork))) t.set(Timer.Send, this.now);
+    }
+  }
+
+  private sendDisconnectCopy(out: Uint8Array[]): void {
+    out.push(this.disconnectPacket!);
+    this.traceControl('disconnect', this.disconnectPacket!.length);
+    if (--this.disconnectCopiesLeft > 0) this.nextDisconnectAt = this.now + DISCONNECT_SPACING;
+    else this.finish(this.disconnectInfo!.reason, this.disconnectInfo!.text, 'local');
   }
 
   /** Sends everything that is due: records, messages, owed acks, a keepalive. */
@@ -593,7 +594,10 @@ export class Connection {
     });
   }
 
-  /** The peer's clock at local time `now`, from ping (now itself before the first pong). */
+  /**
+   * The peer's clock at local time `now`, from the clock offset (the handshake's sample, then pings); `now`
+   * itself only if no sample exists (a connection that never connected).
+   */
   peerTime(now: number = this.now): number {
     return this.pinger.peerTime(now);
   }
@@ -605,10 +609,6 @@ export class Connection {
   private setState(s: ConnectionState): void {
     this.stateValue = s;
     this.trace?.({ type: 'state', t: this.now, state: s });
-  }
-
-  private sendControl(p: ControlPacket): void {
-    this.queueControl(p.type, encodeControl(p));
   }
 
   private queueControl(name: ControlName, bytes: Uint8Array): void {
@@ -623,17 +623,12 @@ export class Connection {
   private finish(reason: number, text: string, by: 'local' | 'peer'): void {
     if (this.stateValue === 'disconnected') return;
     this.setState('disconnected');
-    this.nextConnectAt = this.connectDeadline = this.nextDisconnectAt = Infinity;
+    this.clientHandshake?.stop();
+    this.nextDisconnectAt = Infinity;
     this.sent.clear();
     this.recordsOut.length = 0;
     this.events.push({ type: 'disconnected', reason, text, by });
   }
-}
-
-function randomToken(): Uint8Array {
-  const t = new Uint8Array(SESSION_TOKEN_SIZE);
-  for (let i = 0; i < t.length; i++) t[i] = Math.floor(Math.random() * 256);
-  return t;
 }
 
 function makeReceiver(ctx: ReceiveChannelContext): ReceiveChannel {

@@ -5,13 +5,16 @@
  *   CONNECT    version u8 | nonce u32 | attempt u8 | channel count u8 | channel spec × count | payload length u16 | payload
  *              channel spec = kind u8 | window u16 | max message size u32 | max queued bytes u32
  *              then zero padding up to MIN_CONNECT_SIZE bytes
- *   ACCEPT     nonce u32 | connection id u32 | attempt u8 | session token (16 bytes)
+ *   ACCEPT     nonce u32 | connection id u32 | attempt u8 | session token (16 bytes) | received at f64 | sent at f64
  *   REJECT     nonce u32 | reason u8 | text length u8 | text (UTF-8)
  *   DISCONNECT connection id u32 | reason u8 | text length u8 | text (UTF-8)
  *   RESUME     connection id u32 | session token (16 bytes), then zero padding up to MIN_CONNECT_SIZE bytes
  *   RESUMED    connection id u32
  *
- * No reply is ever larger than the request that caused it: ACCEPT is 26 bytes and a CONNECT at least 32;
+ * ACCEPT's times are the server's clock (ms) when the CONNECT attempt it answers arrived and when it left: with
+ * the client's own send and arrival times they make the first clock sample (handshake.ts).
+ *
+ * No reply is ever larger than the request that caused it: ACCEPT is 42 bytes and a CONNECT at least 48;
  * REJECT's text is cut to fit; RESUMED is 5 bytes. RESUME moves a session to another transport or address
  * (docs/transports.md); the host handles it, a Connection ignores it.
  */
@@ -21,13 +24,15 @@ import type { ChannelSpec } from './channel-config.js';
 import { PacketKind } from './header.js';
 import { decodeText, encodeText } from './text.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 const CHANNEL_SPEC_SIZE = 11;
+/** prefix | nonce | connection id | attempt | token | received at | sent at. */
+export const ACCEPT_SIZE = 1 + 4 + 4 + 1 + 16 + 8 + 8;
 
 export const ControlType = { Connect: 1, Accept: 2, Reject: 3, Disconnect: 4, Resume: 5, Resumed: 6 } as const;
 
 /** CONNECT and RESUME are padded to at least this many bytes, so no reply can be larger. */
-export const MIN_CONNECT_SIZE = 32;
+export const MIN_CONNECT_SIZE = 48;
 /** Bytes of the session token that proves a RESUME comes from the session's own client. */
 export const SESSION_TOKEN_SIZE = 16;
 
@@ -54,6 +59,9 @@ export interface AcceptPacket {
   attempt: number;
   /** Secret the client shows to resume the session on another transport. */
   token: Uint8Array;
+  /** Server clock (ms) when the CONNECT attempt answered arrived, and when this ACCEPT was sent. */
+  receivedAt: number;
+  sentAt: number;
 }
 export interface RejectPacket {
   type: 'reject';
@@ -93,12 +101,14 @@ export function encodeControl(p: ControlPacket): Uint8Array {
       return w.bytes; // the rest is zero padding
     }
     case 'accept':
-      return ByteWriter.ofSize(10 + SESSION_TOKEN_SIZE)
+      return ByteWriter.ofSize(ACCEPT_SIZE)
         .u8(PREFIX | ControlType.Accept)
         .u32(p.nonce >>> 0)
         .u32(p.connectionId >>> 0)
         .u8(p.attempt & 0xff)
-        .raw(token(p.token)).bytes;
+        .raw(token(p.token))
+        .f64(p.receivedAt)
+        .f64(p.sentAt).bytes;
     case 'resume':
       return ByteWriter.ofSize(MIN_CONNECT_SIZE).u8(PREFIX | ControlType.Resume).u32(p.connectionId >>> 0).raw(token(p.token)).bytes;
     case 'resumed':
@@ -149,8 +159,9 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
     case ControlType.Accept:
       p = {
         type: 'accept', nonce: r.u32('nonce'), connectionId: r.u32('connection id'), attempt: r.u8('attempt'),
-        token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(),
+        token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(), receivedAt: r.f64('received at'), sentAt: r.f64('sent at'),
       };
+      if (!Number.isFinite(p.receivedAt) || !Number.isFinite(p.sentAt)) throw new DecodeError('non-finite time in ACCEPT');
       break;
     case ControlType.Resume:
       p = { type: 'resume', connectionId: r.u32('connection id'), token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice() };

@@ -19,7 +19,8 @@ export { decodeHeader, encodeHeader, headerSize, packetKindOf, PacketKind, MAX_H
 export type { AckInfo, PacketHeader } from './header.js';
 export { decodeRecords, encodeRecords, recordSize, CONTROL_CHANNEL, MAX_CHANNELS } from './record.js';
 export type { MessageRecord, FragmentInfo, ChannelIdMode } from './record.js';
-export { decodeControl, encodeControl, PROTOCOL_VERSION, MAX_CONNECT_PAYLOAD } from './control.js';
+export { decodeControl, encodeControl, PROTOCOL_VERSION, MAX_CONNECT_PAYLOAD, ACCEPT_SIZE } from './control.js';
+export { Timer, TIMER_NAMES } from './timer-table.js';
 export type { ControlPacket } from './control.js';
 export { DecodeError } from './bytes.js';
 export { inspectPacket } from './inspect.js';
@@ -31,10 +32,11 @@ export { RttEstimator } from './rtt-estimator.js';
 export { SampleWindow } from './sample-window.js';
 export type { SampleSummary } from './sample-window.js';
 export { PingTracker, PingResponder } from './ping.js';
-export type { Ping, Pong, PingStats } from './ping.js';
+export type { Ping, Pong, PingStats, ExternalSample } from './ping.js';
 
 // Simulation (deterministic tests of games and of the protocol itself).
-export { Random } from './random.js';
+export { Random, randomBytes } from './random.js';
+export type { RandomSource } from './random.js';
 export { LinkSimulator, dropFirstMatching, dropIndices } from './link-simulator.js';
 export type { LinkConditions, LinkDirection, LinkDirectionStats, LinkEvent, LinkOptions, DropRule, DatagramInfo } from './link-simulator.js';
 export { Simulation } from './simulation.js';

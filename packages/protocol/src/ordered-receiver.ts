@@ -108,4 +108,8 @@ export class OrderedReceiver implements ReceiveChannel {
   }
 
   expire(): void {}
+
+  nextExpiry(): number {
+    return Infinity;
+  }
 }

@@ -73,8 +73,19 @@ export interface PingStats {
   /** Fractions 0..1 over the window. */
   lossUp: number;
   lossDown: number;
-  /** Peer clock minus local clock (ms); undefined before any pong. */
+  /**
+   * Peer clock minus local clock (ms): from the handshake's sample as soon as connected, then the best
+   * (lowest round trip) of the samples in the window. undefined only before any sample.
+   */
   clockOffset: number | undefined;
+  /** How many samples the clock offset is chosen from (the handshake's, while in the window, and answered pings). */
+  clockSamples: number;
+}
+
+/** A clock sample from outside the ping stream (the handshake, handshake.ts). */
+export interface ExternalSample {
+  rtt: number;
+  offset: number;
 }
 
 export class PingTracker {
@@ -96,6 +107,8 @@ export class PingTracker {
   private jitter = 0;
   /** Offset from the best sample when the last pong was accepted, kept once the window moves past it. */
   private lastOffset: number | undefined;
+  /** The handshake's sample and the number of pings sent before it: it leaves the window with them. */
+  private external: (ExternalSample & { before: number }) | undefined;
 
   constructor(options: PingOptions) {
     const interval = options.interval;
@@ -163,6 +176,16 @@ export class PingTracker {
     return rtt;
   }
 
+  /**
+   * Adds a sample taken outside the ping stream (the handshake's): it takes part in the clock filter like an
+   * answered ping until `window` more pings have been sent. Ignored if not finite or rtt < 0.
+   */
+  addSample(sample: ExternalSample): void {
+    if (!(sample.rtt >= 0) || !Number.isFinite(sample.rtt) || !Number.isFinite(sample.offset)) return;
+    this.external = { rtt: sample.rtt, offset: sample.offset, before: this.sentCount };
+    this.lastOffset = this.bestOffset();
+  }
+
   stats(now: number): PingStats {
     const { lossUp, lossDown } = this.loss(now);
     return {
@@ -173,6 +196,7 @@ export class PingTracker {
       lossUp,
       lossDown,
       clockOffset: this.bestOffset() ?? this.lastOffset,
+      clockSamples: this.clockSamples(),
     };
   }
 
@@ -186,10 +210,23 @@ export class PingTracker {
     return Math.max(0, this.sentCount - this.size);
   }
 
-  /** NTP clock filter: the offset of the lowest-rtt answered ping in the window. */
+  /** The external sample while the pings sent before it are still in the window. */
+  private externalInWindow(): ExternalSample | undefined {
+    const e = this.external;
+    return e && e.before >= this.windowStart() ? e : undefined;
+  }
+
+  private clockSamples(): number {
+    let n = this.externalInWindow() ? 1 : 0;
+    for (let i = this.windowStart(); i < this.sentCount; i++) if (this.slotAnswered[i % this.size] === 1) n++;
+    return n;
+  }
+
+  /** NTP clock filter: the offset of the lowest-rtt sample in the window (answered pings and the external one). */
   private bestOffset(): number | undefined {
-    let best: number | undefined;
-    let bestRtt = Infinity;
+    const e = this.externalInWindow();
+    let best: number | undefined = e?.offset;
+    let bestRtt = e ? e.rtt : Infinity;
     for (let n = this.windowStart(); n < this.sentCount; n++) {
       const slot = n % this.size;
       if (this.slotAnswered[slot] === 1 && this.slotRtt[slot]! < bestRtt) {

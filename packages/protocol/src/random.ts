@@ -7,6 +7,26 @@
 const TWO_32 = 0x1_0000_0000;
 
 /**
+ * Where the protocol gets randomness (connection nonces, session ids and tokens): always injected, never
+ * ambient, so the same seed gives the same bytes on the wire. Hosts pass a cryptographic source
+ * (crypto.getRandomValues); tests and simulations pass a seeded `Random`.
+ */
+export interface RandomSource {
+  /** A uniformly distributed integer in [0, 2^32). */
+  nextU32(): number;
+}
+
+/** `count` bytes from `source`. */
+export function randomBytes(source: RandomSource, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i += 4) {
+    const x = source.nextU32();
+    for (let j = 0; j < 4 && i + j < count; j++) out[i + j] = (x >>> (8 * j)) & 0xff;
+  }
+  return out;
+}
+
+/**
  * Seeded PRNG. Every method draws exactly one value from the stream, except `int`, which may
  * redraw (rarely) to stay unbiased.
  *
@@ -14,7 +34,7 @@ const TWO_32 = 0x1_0000_0000;
  * const rng = new Random(42);
  * rng.chance(0.1); // true about 10% of the time, identically on every run with seed 42
  */
-export class Random {
+export class Random implements RandomSource {
   private a: number;
   private b: number;
   private c: number;

@@ -122,11 +122,17 @@ export class Reassembly {
     return [...this.partials.keys()];
   }
 
-  /** Drops partials started before `deadline`; returns their ids. */
-  expire(deadline: number): number[] {
+  /** When the oldest partial message started (Infinity: none). */
+  oldestStart(): number {
+    for (const p of this.partials.values()) return p.startedAt;
+    return Infinity;
+  }
+
+  /** Drops partials started `timeout` ms or more before `now` (the same test as oldestStart() + timeout); returns their ids. */
+  expire(now: number, timeout: number): number[] {
     const dropped: number[] = [];
     for (const [id, p] of this.partials) {
-      if (p.startedAt < deadline) {
+      if (p.startedAt + timeout <= now) {
         this.partials.delete(id);
         this.bytes -= p.bytes;
         dropped.push(id);

@@ -32,8 +32,10 @@ export interface ReceiveChannel {
   /** Bytes accepting this record could add to buffers (used with `check` to bound a whole packet). */
   cost(record: MessageRecord): number;
   accept(record: MessageRecord, now: number, sink: ReceiveSink): void;
-  /** Housekeeping (unreliable reassembly timeouts). */
+  /** Drops partial messages whose reassembly timeout has passed at `now` (unreliable kinds). */
   expire(now: number, sink: ReceiveSink): void;
+  /** When the oldest partial message's reassembly timeout passes (Infinity: none held): the connection's Reassembly timer. */
+  nextExpiry(): number;
   /** Messages (complete or partial) held waiting. */
   readonly bufferedMessages: number;
   readonly bufferedBytes: number;

@@ -84,6 +84,10 @@ export class SequencedReceiver implements ReceiveChannel {
   }
 
   expire(now: number, sink: ReceiveSink): void {
-    for (const id of this.fragments.expire(now - this.ctx.reassemblyTimeout)) sink.dropped(this.ctx.index, wrap(id), 'reassembly-timeout');
+    for (const id of this.fragments.expire(now, this.ctx.reassemblyTimeout)) sink.dropped(this.ctx.index, wrap(id), 'reassembly-timeout');
+  }
+
+  nextExpiry(): number {
+    return this.fragments.oldestStart() + this.ctx.reassemblyTimeout;
   }
 }

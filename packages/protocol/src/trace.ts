@@ -39,6 +39,8 @@ export type TraceEvent =
   | { type: 'packet-duplicate'; t: number; seq: number }
   | { type: 'packet-stale'; t: number; seq: number }
   | { type: 'packet-malformed'; t: number; size: number; error: string }
+  /** A failure of our own while handling a datagram (a bug, not the peer's bytes): counted in stats.internalErrors. */
+  | { type: 'internal-error'; t: number; error: string }
   | { type: 'packet-acked'; t: number; seq: number; rtt: number }
   | { type: 'packet-lost'; t: number; seq: number; reason: LossReason }
   | { type: 'message-queued'; t: number; channel: number; id?: number; size: number }

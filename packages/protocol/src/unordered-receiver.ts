@@ -102,4 +102,8 @@ export class UnorderedReceiver implements ReceiveChannel {
   }
 
   expire(): void {}
+
+  nextExpiry(): number {
+    return Infinity;
+  }
 }

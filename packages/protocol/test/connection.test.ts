@@ -120,7 +120,8 @@ describe('Connection lifecycle', () => {
 
   it('rejects misuse with typed errors', () => {
     expect(() => Connection.server().connect(0)).toThrow(StateError);
-    expect(() => Connection.client().accept(0, 1)).toThrow(StateError);
+    expect(() => Connection.client({ nonce: 1 }).accept(0, 1, new Uint8Array(16))).toThrow(StateError);
+    expect(() => Connection.client()).toThrow(/needs options.random/);
     expect(() => new Connection('client', { mtu: 50 })).toThrow(ConfigError);
     expect(() => new Connection('client', { channels: [] })).toThrow(/1\.\.15 channels/);
     expect(() => new Connection('client', { channels: [{ kind: 'reliable-ordered', maxMessageSize: 10, maxQueuedBytes: 5 }] })).toThrow(ConfigError);
@@ -165,7 +166,7 @@ describe('Connection messaging', () => {
   });
 
   it('throws typed send errors: unknown channel, too large, back-pressure, closed', () => {
-    const c = Connection.client({ channels: [{ kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 }, { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 }] });
+    const c = Connection.client({ nonce: 1, channels: [{ kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 }, { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 }] });
     const code = (f: () => unknown) => {
       try {
         f();

@@ -63,6 +63,8 @@ function runStream(r: Run): { server: number[]; client: number[] } {
   } else {
     pair.sim.runUntil(end + 5000);
   }
+  const internal = pair.server.stats().internalErrors + pair.client.stats().internalErrors;
+  if (internal !== 0) throw new Error(`${internal} internal error(s) (link seed ${r.seed})`);
   return got;
 }
 

@@ -49,7 +49,7 @@ describe('PingTracker scheduling', () => {
     expect(t.nextPingTime()).toBe(Infinity);
     expect(t.poll(0)).toBeUndefined();
     expect(t.poll(1e9)).toBeUndefined();
-    expect(t.stats(0)).toEqual({ sent: 0, received: 0, rtt: undefined, jitter: 0, lossUp: 0, lossDown: 0, clockOffset: undefined });
+    expect(t.stats(0)).toEqual({ sent: 0, received: 0, rtt: undefined, jitter: 0, lossUp: 0, lossDown: 0, clockOffset: undefined, clockSamples: 0 });
     expect(t.peerTime(5)).toBe(5);
   });
 

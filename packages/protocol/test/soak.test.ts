@@ -60,6 +60,7 @@ describe('soak', () => {
     expect(maxBuffered).toBeLessThanOrEqual(64 * 1024);
     expect(maxInFlight).toBeLessThan(1000);
     expect(pair.server.stats().malformedPackets).toBe(0);
+    expect(pair.server.stats().internalErrors + pair.client.stats().internalErrors).toBe(0);
     expect(pair.client.state).toBe('connected');
   });
 });
