@@ -51,3 +51,18 @@ export { STANDARD_CHANNELS, channelIndex } from './standard-channels.js';
 export type { ChannelChoice } from './standard-channels.js';
 export { encodeRejectFor, MIN_CONNECT_SIZE, SESSION_TOKEN_SIZE } from './control.js';
 export { encodeBatch, parseBatch } from './datagram-batch.js';
+
+// Endpoints: the life of sessions above links (server) and paths (client), sans-I/O.
+export { ServerEndpoint, EndpointSession } from './server-endpoint.js';
+export type { ServerEndpointOptions, ServerEndpointEvent, ServerEndpointCounters, Transmit } from './server-endpoint.js';
+export { ClientEndpoint } from './client-endpoint.js';
+export type { ClientEndpointOptions, ClientEndpointEvent, PathTransmit } from './client-endpoint.js';
+export { constantTimeEqual } from './constant-time.js';
+export { DeadlineQueue } from './deadline-queue.js';
+export { encodeMessage, decodeMessage, encodeValue, decodeValue } from './message.js';
+export type { Message } from './message.js';
+export { TRANSPORT_KINDS, isReliableTransport } from './transport-kind.js';
+export type { TransportKind } from './transport-kind.js';
+export * from './udp-frame.js';
+export { Emitter } from './emitter.js';
+export type { Unsubscribe } from './emitter.js';

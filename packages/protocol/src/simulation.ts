@@ -3,7 +3,8 @@
  * time. It jumps from event to event (timeouts, arrivals, scheduled actions), never sleeps.
  */
 
-import { TimeHeap, type LinkSimulator } from './link-simulator.js';
+import type { LinkSimulator } from './link-simulator.js';
+import { TimeHeap } from './time-heap.js';
 
 /**
  * Anything sans-I/O: fed datagrams and time, polled for datagrams, asked when to wake.

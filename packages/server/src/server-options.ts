@@ -2,7 +2,11 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { ConfigError, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
-import { TRANSPORT_KINDS, type TransportKind } from './transport.js';
+import { TRANSPORT_KINDS, type TransportKind, type TransportServer } from './transport.js';
+import type { PollingTransportOptions } from './transports/polling.js';
+import type { UdpTransportOptions } from './transports/udp.js';
+import type { WebRtcTransportOptions } from './transports/webrtc.js';
+import type { WebSocketTransportOptions } from './transports/websocket.js';
 
 /** What a client session carries once accepted: whatever onAuth returned. */
 export type UserData = unknown;
@@ -24,14 +28,21 @@ export interface ServerOptions {
   port?: number;
   /** UDP port for native clients. Default port + 1 (0 when port is 0). */
   udpPort?: number;
-  /** Transports offered. Default all: webrtc, websocket, polling, udp. */
-  transports?: TransportKind[];
+  /**
+   * Transports offered, in any order: a kind (made with the options below) or a transport instance you made
+   * with all its options, e.g. `new UdpTransport({ maxLinks: 100 })`. Default all four kinds.
+   */
+  transports?: (TransportKind | TransportServer)[];
   /** Attach to an existing HTTP server instead of creating one (the caller listens and closes it). */
   server?: HttpServer;
-  /** WebRTC (geckos.io) settings. iceServers default [] — no public STUN server unless you set one. */
-  webrtc?: { iceServers?: { urls: string | string[]; username?: string; credential?: string }[]; bindAddress?: string; portRange?: { min: number; max: number }; multiplex?: boolean };
-  /** Long-polling settings. */
-  polling?: { holdMs?: number; abandonMs?: number; maxBodyBytes?: number };
+  /** WebRTC (geckos.io) options. iceServers default [] — no public STUN server unless you set one. */
+  webrtc?: WebRtcTransportOptions;
+  /** WebSocket options (path, sizes). */
+  websocket?: WebSocketTransportOptions;
+  /** Long-polling options (hold and abandon times, sizes). */
+  polling?: PollingTransportOptions;
+  /** UDP options other than the port (`udpPort`): link limits, idle time, cookie secret. */
+  udp?: Omit<UdpTransportOptions, 'port'>;
   /** Channel layout; clients must use the same. Default STANDARD_CHANNELS. */
   channels?: ChannelOptions[];
   /** Protocol options for every session (timeout, pingInterval, …). */
@@ -57,7 +68,7 @@ export interface ResolvedServerOptions {
   host: string;
   port: number;
   udpPort: number;
-  transports: TransportKind[];
+  transports: (TransportKind | TransportServer)[];
   channels: ChannelOptions[];
   maxSessions: number;
   maxMessageSize: number;
@@ -78,8 +89,14 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const udpPort = o.udpPort ?? (port === 0 ? 0 : port + 1);
   if (!Number.isInteger(udpPort) || udpPort < 0 || udpPort > 65535) throw new ConfigError(`udpPort must be 0..65535, got ${udpPort}`);
   const transports = o.transports ?? [...TRANSPORT_KINDS];
-  for (const t of transports) if (!TRANSPORT_KINDS.includes(t)) throw new ConfigError(`unknown transport '${String(t)}' (known: ${TRANSPORT_KINDS.join(', ')})`);
+  for (const t of transports) {
+    const kind = typeof t === 'string' ? t : t.kind;
+    if (!TRANSPORT_KINDS.includes(kind)) throw new ConfigError(`unknown transport '${String(kind)}' (known: ${TRANSPORT_KINDS.join(', ')})`);
+  }
   if (transports.length === 0) throw new ConfigError('at least one transport must be enabled');
+  const kinds = transports.map((t) => (typeof t === 'string' ? t : t.kind));
+  const twice = kinds.find((k, i) => kinds.indexOf(k) !== i);
+  if (twice) throw new ConfigError(`transport '${twice}' is listed twice`);
   const maxMessageSize = positive('limits.maxMessageSize', o.limits?.maxMessageSize, 256 * 1024);
   const channels = (o.channels ?? STANDARD_CHANNELS).map((c) => ({ ...c, maxMessageSize: c.maxMessageSize ?? maxMessageSize }));
   return {

@@ -5,19 +5,21 @@
  *   const server = new Server({ port: 8080, onAuth: (auth) => ({ accept: true, user: auth }) });
  *   server.onMessage('chat', (session, text) => server.broadcast('chat', text));
  *   await server.listen();
+ *
+ * A thin host: the life of every session (routing a link's first datagram, resume checks, server full, ids,
+ * handshake and idle timeouts, the end of a session) is decided by @volley/protocol's ServerEndpoint; this
+ * class moves bytes between it and the transports, keeps one timer for it, and calls the application.
  */
 
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
 import {
-  Connection, decodeControl, decodeEnvelope, DisconnectReason, encodeControl, encodeEnvelope, encodeRejectFor, packetKindOf,
-  PacketKind, PROTOCOL_VERSION, channelIndex, type ControlPacket,
+  channelIndex, decodeMessage, decodeValue, encodeMessage, DisconnectReason, Emitter, PROTOCOL_VERSION, SendError, ServerEndpoint,
+  type EndpointSession, type RandomSource, type ServerEndpointEvent, type Unsubscribe,
 } from '@volley/protocol';
 import { HttpHost } from './http-host.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
-import { Session, type SendOptions } from './session.js';
-import { Scheduler } from './scheduler.js';
+import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { Session, type SendOptions, type SessionHost } from './session.js';
 import type { TransportKind, TransportLink, TransportServer } from './transport.js';
 import { PollingTransport } from './transports/polling.js';
 import { UdpTransport } from './transports/udp.js';
@@ -31,30 +33,53 @@ export interface MessageInfo {
 export type MessageHandler = (session: Session, data: unknown, info: MessageInfo) => void;
 export type AnyMessageHandler = (session: Session, type: string, data: unknown, info: MessageInfo) => void;
 
-export class Server {
+export type ServerEvents = {
+  /** A session is connected (onAuth accepted it). */
+  connect: [session: Session];
+  /** A connected session ended, for any reason (exactly once per 'connect'). */
+  disconnect: [session: Session, reason: number, text: string];
+  /** A session moved to another transport (the client resumed it there). */
+  transport: [session: Session, kind: TransportKind, previous: TransportKind | undefined];
+  /** A handler threw, or a client sent something unusable; never crashes the server. */
+  error: [error: unknown, session: Session | undefined];
+};
+
+/** How long server.close() waits for the DISCONNECT copies to go out before stopping the transports. */
+const CLOSE_GRACE_MS = 1000;
+
+export class Server implements SessionHost {
   readonly options: ResolvedServerOptions;
+  readonly http: HttpHost;
+  readonly layout: ResolvedServerOptions['channels'];
   private readonly raw: ServerOptions;
   private readonly httpServer: HttpServer;
   private readonly ownsHttp: boolean;
-  readonly http: HttpHost;
   private readonly transports: TransportServer[] = [];
-  private readonly sessions = new Map<number, Session>();
-  private readonly unbound = new Map<TransportLink, NodeJS.Timeout>();
-  private readonly handlers = new Map<string, MessageHandler>();
-  private readonly scheduler: Scheduler<Session>;
-  private connectHandler: (session: Session) => void = () => {};
-  private anyHandler: AnyMessageHandler | undefined;
-  private disconnectHandler: (session: Session, reason: number, text: string) => void = () => {};
-  private errorHandler: (error: unknown, session?: Session) => void = (e) => console.error('volley server:', e);
+  private readonly endpoint: ServerEndpoint<TransportLink>;
+  private readonly sessions = new Map<EndpointSession<TransportLink>, Session>();
+  private readonly events = new Emitter<ServerEvents>((e, event) => this.fail(e, undefined, event === 'error'));
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly anyHandlers = new Set<AnyMessageHandler>();
+  private readonly unhandled = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+  private runQueued = false;
   private listening = false;
+  private closing = false;
 
   constructor(options: ServerOptions = {}) {
     this.raw = options;
     this.options = resolveServerOptions(options);
+    this.layout = this.options.channels;
     this.ownsHttp = !options.server;
     this.httpServer = options.server ?? createServer();
     this.http = new HttpHost(this.httpServer);
-    this.scheduler = new Scheduler(() => performance.now(), (s) => this.pump(s));
+    this.endpoint = new ServerEndpoint<TransportLink>({
+      connection: { ...options.protocol, channels: this.options.channels },
+      maxSessions: this.options.maxSessions,
+      handshakeTimeout: this.options.handshakeTimeout,
+      random: cryptoRandom(),
+    });
     this.http.route('/volley/info', (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
       res.end(JSON.stringify(this.info()));
@@ -63,64 +88,108 @@ export class Server {
 
   // ---- application API ----------------------------------------------------------------------
 
+  /** Listens to a server event; returns the function that stops listening. Any number of listeners. */
+  on<K extends keyof ServerEvents>(event: K, listener: (...args: ServerEvents[K]) => void): Unsubscribe {
+    return this.events.on(event, listener);
+  }
+
   /** Handles messages of one type; `data` is the decoded MessagePack value, or the Uint8Array sent raw. */
-  onMessage(type: string, handler: MessageHandler): this {
-    this.handlers.set(type, handler);
-    return this;
+  onMessage(type: string, handler: MessageHandler): Unsubscribe {
+    let set = this.handlers.get(type);
+    if (!set) this.handlers.set(type, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(type) === set) this.handlers.delete(type);
+    };
   }
 
   /** Handles every message whose type has no handler of its own (e.g. a relay or an echo server). */
-  onAnyMessage(handler: AnyMessageHandler): this {
-    this.anyHandler = handler;
-    return this;
+  onAnyMessage(handler: AnyMessageHandler): Unsubscribe {
+    this.anyHandlers.add(handler);
+    return () => this.anyHandlers.delete(handler);
   }
 
-  onConnect(handler: (session: Session) => void): this {
-    this.connectHandler = handler;
-    return this;
+  /** A session is connected. Messages sent from here reach the client (it may register handlers after `await connect()`). */
+  onConnect(handler: (session: Session) => void): Unsubscribe {
+    return this.on('connect', handler);
   }
 
-  onDisconnect(handler: (session: Session, reason: number, text: string) => void): this {
-    this.disconnectHandler = handler;
-    return this;
+  /** A connected session ended: exactly once per onConnect, whatever ended it, with the reason code and text. */
+  onDisconnect(handler: (session: Session, reason: number, text: string) => void): Unsubscribe {
+    return this.on('disconnect', handler);
   }
 
-  /** Errors thrown by handlers, and unexpected failures; default: console.error. Never crashes the server. */
-  onError(handler: (error: unknown, session?: Session) => void): this {
-    this.errorHandler = handler;
-    return this;
+  /** Errors thrown by handlers and unusable client messages; without a listener they go to console.error. */
+  onError(handler: (error: unknown, session?: Session) => void): Unsubscribe {
+    return this.on('error', handler);
   }
 
-  /** Connected sessions. */
+  /** Connected sessions (never ones that are closing or ended). */
   get clients(): Session[] {
-    return [...this.sessions.values()].filter((s) => s.state === 'connected');
+    const out: Session[] = [];
+    for (const s of this.sessions.values()) if (s.state === 'connected') out.push(s);
+    return out;
   }
 
-  /** Sends one message to many sessions (default: all connected), encoding it once. */
+  /** Sessions in the table (being authorized, connected, closing): what `limits.maxSessions` counts. */
+  get sessionCount(): number {
+    return this.endpoint.sessionCount;
+  }
+
+  /** Links that have not sent a valid CONNECT or RESUME yet (each closed after limits.handshakeTimeout). */
+  get pendingLinks(): number {
+    return this.endpoint.unboundLinks;
+  }
+
+  /** Messages received of a type no handler took, by type (each type is warned about once). */
+  get unhandledMessages(): ReadonlyMap<string, number> {
+    return this.unhandled;
+  }
+
+  /** The server's clock (ms, performance.now()): what clients read with `client.serverTime()`. */
+  now(): number {
+    return performance.now();
+  }
+
+  /**
+   * Sends one message to many sessions (default: all connected), encoded once. Like session.send, what is
+   * sent in one turn of the event loop leaves together. If some sessions cannot take it (SendError), the
+   * others still get it and an AggregateError of the failures is thrown.
+   */
   broadcast(type: string, data?: unknown, options: SendOptions & { to?: Iterable<Session>; except?: Session } = {}): void {
-    const raw = data instanceof Uint8Array;
-    const envelope = encodeEnvelope(type, raw ? data : msgpackEncode(data ?? null), raw);
-    const channel = channelIndex(this.options.channels, options.channel ?? 'reliable-ordered');
+    const bytes = encodeMessage(type, data);
+    const channel = channelIndex(this.layout, options.channel ?? 'reliable-ordered');
+    const failed: Error[] = [];
+    const now = this.now();
     for (const s of options.to ?? this.clients) {
       if (s === options.except || s.state !== 'connected') continue;
-      s.connection.send(channel, envelope);
-      this.pump(s);
+      try {
+        this.endpoint.send(s.endpointSession, channel, bytes, now);
+      } catch (e) {
+        if (!(e instanceof SendError)) throw e;
+        failed.push(new Error(`session ${s.id}: ${e.message}`, { cause: e }));
+      }
     }
+    this.schedule();
+    if (failed.length > 0) throw new AggregateError(failed, `broadcast '${type}' failed for ${failed.length} session(s)`);
   }
 
-  /** Where the server listens. */
+  /** Where the server listens (an IPv6 host is bracketed in the URL). */
   address(): { host: string; port: number; udpPort: number | undefined; url: string } {
     const a = this.httpServer.address();
     const port = typeof a === 'object' && a ? a.port : this.options.port;
-    const udp = this.transports.find((t) => t.kind === 'udp')?.info().port;
-    return { host: this.options.host, port, udpPort: typeof udp === 'number' ? udp : undefined, url: `http://${this.options.host}:${port}` };
+    const udp = this.transports.find((t) => t.kind === 'udp')?.info()['port'];
+    const host = this.options.host;
+    const urlHost = host.includes(':') ? `[${host}]` : host;
+    return { host, port, udpPort: typeof udp === 'number' ? udp : undefined, url: `http://${urlHost}:${port}` };
   }
 
   /** What clients learn at GET /volley/info. */
   info(): { protocol: number; transports: TransportKind[]; endpoints: Partial<Record<TransportKind, Record<string, unknown>>>; channels: unknown } {
     const endpoints: Partial<Record<TransportKind, Record<string, unknown>>> = {};
     for (const t of this.transports) endpoints[t.kind] = t.info();
-    return { protocol: PROTOCOL_VERSION, transports: this.transports.map((t) => t.kind), endpoints, channels: this.options.channels };
+    return { protocol: PROTOCOL_VERSION, transports: this.transports.map((t) => t.kind), endpoints, channels: this.layout };
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
@@ -140,36 +209,37 @@ export class Server {
     }
     const mtu = this.raw.protocol?.mtu ?? 1200;
     const ctx = { http: this.http, host: o.host, mtu, onLink: (l: TransportLink) => this.onLink(l) };
-    for (const kind of o.transports) {
-      const t = this.makeTransport(kind);
-      await t.start(ctx);
-      this.transports.push(t);
+    try {
+      for (const t of this.makeTransports()) {
+        await t.start(ctx);
+        this.transports.push(t);
+      }
+    } catch (e) {
+      await this.stopTransports();
+      throw e;
     }
     this.listening = true;
+    this.closing = false;
     return this;
   }
 
-  /** Closes every session (clients are told why), stops the transports, frees the ports. */
+  /**
+   * Closes every session (each client is told why, and onDisconnect runs for each), stops the transports,
+   * frees the ports. Resolves when done.
+   */
   async close(text = 'server shutting down'): Promise<void> {
-    const now = performance.now();
-    for (const s of this.sessions.values()) {
-      if (s.state === 'connected' || s.state === 'pending') s.connection.disconnect(now, DisconnectReason.ShuttingDown, text);
-      this.pump(s);
-    }
-    // DISCONNECT goes out a few times, 10 ms apart: give it that long (bounded).
-    const until = performance.now() + 500;
-    while ([...this.sessions.values()].some((s) => s.state === 'disconnecting') && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    for (const s of this.sessions.values()) s.closeLinks();
-    this.sessions.clear();
-    for (const [link, timer] of this.unbound) {
-      clearTimeout(timer);
-      link.close();
-    }
-    this.unbound.clear();
-    this.scheduler.stop();
-    for (const t of this.transports.splice(0)) await t.stop();
+    if (!this.listening) return;
+    this.closing = true;
+    this.endpoint.closeAll(DisconnectReason.ShuttingDown, text, this.now());
+    this.run();
+    // DISCONNECT goes out a few times, 10 ms apart: the endpoint's timers do that; wait for it (bounded).
+    const until = this.now() + CLOSE_GRACE_MS;
+    while (this.endpoint.sessionCount > 0 && this.now() < until) await new Promise((r) => setTimeout(r, 5));
+    this.run();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    await this.stopTransports();
     if (this.ownsHttp && this.httpServer.listening) {
       this.httpServer.closeAllConnections();
       await new Promise<void>((r) => this.httpServer.close(() => r()));
@@ -177,187 +247,213 @@ export class Server {
     this.listening = false;
   }
 
-  private makeTransport(kind: TransportKind): TransportServer {
-    switch (kind) {
-      case 'webrtc':
-        return new WebRtcTransport(this.raw.webrtc ?? {});
-      case 'websocket':
-        return new WebSocketTransport({});
-      case 'polling':
-        return new PollingTransport(this.raw.polling ?? {});
-      case 'udp':
-        return new UdpTransport({ port: this.options.udpPort });
-    }
+  private makeTransports(): TransportServer[] {
+    return this.options.transports.map((t) => {
+      if (typeof t !== 'string') return t;
+      switch (t) {
+        case 'webrtc':
+          return new WebRtcTransport(this.raw.webrtc ?? {});
+        case 'websocket':
+          return new WebSocketTransport(this.raw.websocket ?? {});
+        case 'polling':
+          return new PollingTransport(this.raw.polling ?? {});
+        case 'udp':
+          return new UdpTransport({ ...this.raw.udp, port: this.options.udpPort });
+      }
+    });
   }
 
-  // ---- links and sessions -------------------------------------------------------------------
+  private async stopTransports(): Promise<void> {
+    for (const t of this.transports.splice(0)) await t.stop();
+  }
+
+  // ---- the host loop ------------------------------------------------------------------------
 
   private onLink(link: TransportLink): void {
-    // A link must say what it is (CONNECT or RESUME) in time, or it is closed: idle links hold nothing.
-    const timer = setTimeout(() => {
-      this.unbound.delete(link);
-      link.close();
-    }, this.options.handshakeTimeout);
-    timer.unref();
-    this.unbound.set(link, timer);
-    link.onDatagram = (d) => this.onFirstDatagram(link, d);
-    link.onClose = () => {
-      clearTimeout(timer);
-      this.unbound.delete(link);
-    };
-  }
-
-  /** Links that have not sent a valid CONNECT or RESUME yet, with their handshake timers. */
-  get pendingLinks(): number {
-    return this.unbound.size;
-  }
-
-  /** A link's first datagram decides what it is: a new session (CONNECT) or a moved one (RESUME). */
-  private onFirstDatagram(link: TransportLink, d: Uint8Array): void {
-    if (packetKindOf(d) !== PacketKind.Control) return; // data before a session: ignored
-    let p: ControlPacket;
-    try {
-      p = decodeControl(d);
-    } catch {
-      return;
-    }
-    if (p.type === 'connect') this.startSession(link, d);
-    else if (p.type === 'resume') this.resume(link, p.connectionId, p.token, d.length);
-  }
-
-  private bind(link: TransportLink, session: Session): void {
-    clearTimeout(this.unbound.get(link));
-    this.unbound.delete(link);
+    if (this.closing) return link.close();
+    this.endpoint.linkOpened(link, link.reliable, this.now());
     link.onDatagram = (d) => {
-      if (packetKindOf(d) === PacketKind.Control) {
-        try {
-          const p = decodeControl(d);
-          if (p.type === 'resume') return this.resume(link, p.connectionId, p.token, d.length);
-        } catch {
-          // malformed: the connection counts it below
-        }
-      }
-      session.connection.handle(d, performance.now());
-      this.pump(session);
+      this.endpoint.handle(link, d, this.now());
+      this.schedule();
     };
     link.onClose = () => {
-      session.detach(link);
+      this.endpoint.linkClosed(link, this.now());
+      this.schedule();
     };
+    this.schedule();
   }
 
-  private startSession(link: TransportLink, connect: Uint8Array): void {
-    const now = performance.now();
-    const o = this.options;
-    const connection = Connection.server({ ...this.raw.protocol, channels: o.channels, retransmission: !link.reliable });
-    if (this.sessions.size >= o.maxSessions) {
-      connection.handle(connect, now);
-      connection.pollEvent();
-      if (connection.state === 'pending') connection.reject(now, DisconnectReason.ServerFull, `server full (${o.maxSessions} sessions)`);
-      for (const d of connection.poll(now)) link.send(d);
-      return;
-    }
-    let id = randomInt(1, 0xffff_ffff);
-    while (this.sessions.has(id)) id = randomInt(1, 0xffff_ffff);
-    const session = new Session(id, connection, o.channels, link, o, now, (s) => this.pump(s));
-    this.sessions.set(id, session);
-    this.bind(link, session);
-    connection.handle(connect, now);
-    this.pump(session);
+  /** Runs the endpoint once the current task is done: everything sent or received meanwhile goes together. */
+  private schedule(): void {
+    if (this.runQueued) return;
+    this.runQueued = true;
+    queueMicrotask(() => {
+      this.runQueued = false;
+      this.run();
+    });
   }
 
-  private resume(link: TransportLink, id: number, token: Uint8Array, size: number): void {
-    const session = this.sessions.get(id);
-    const ok = session && session.state === 'connected' && timingSafeEqual(Buffer.from(token), Buffer.from(session.connection.sessionToken));
-    if (!session || !ok) {
-      link.send(encodeRejectFor(size, id, DisconnectReason.UnknownSession, 'unknown session or wrong token'));
-      return;
-    }
-    if (!session.hasLink(link)) {
-      session.attach(link);
-      this.bind(link, session);
-      session.connection.transportChanged(performance.now(), link.reliable);
-    }
-    link.send(encodeControl({ type: 'resumed', connectionId: id }));
-    this.pump(session);
+  /** Datagrams out, events to the application, then one timer for the endpoint's next deadline. */
+  private run(): void {
+    const now = this.now();
+    for (const t of this.endpoint.poll(now)) t.link.send(t.datagram);
+    for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) this.onEvent(e);
+    // Handlers may have sent (the endpoint is due again at once): that goes out in the same turn.
+    for (const t of this.endpoint.poll(now)) t.link.send(t.datagram);
+    this.arm(this.endpoint.nextTimeout());
   }
 
-  /** Runs a session's connection: events, then datagrams out, then its next wake-up. */
-  private pump(session: Session): void {
-    const c = session.connection;
-    const now = performance.now();
-    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
-      switch (e.type) {
-        case 'connect-request':
-          void this.authorize(session, e.payload);
-          break;
-        case 'connected':
-          this.safely(() => this.connectHandler(session), session);
-          break;
-        case 'message':
-          this.onSessionMessage(session, e.data, e.channel, now);
-          break;
-        case 'disconnected':
-          this.sessions.delete(session.id);
-          this.safely(() => this.disconnectHandler(session, e.reason, e.text), session);
-          break;
+  private arm(next: number): void {
+    if (next === this.armedFor && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = next;
+    if (next === Infinity) return;
+    const run = (): void => {
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      this.run();
+    };
+    // Due already (more to do than one run did): a new task, so I/O and timers get their turn first.
+    this.timer = next <= this.now() ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, Math.ceil(next - this.now()));
+    this.timer.unref?.();
+  }
+
+  private onEvent(e: ServerEndpointEvent<TransportLink>): void {
+    switch (e.type) {
+      case 'connect-request': {
+        const session = new Session(this, e.session, this.options);
+        this.sessions.set(e.session, session);
+        void this.authorize(session, e.link, e.payload);
+        return;
       }
+      case 'connected': {
+        const s = this.sessions.get(e.session);
+        if (s) this.events.emit('connect', s);
+        return;
+      }
+      case 'message': {
+        const s = this.sessions.get(e.session);
+        if (s) this.onSessionMessage(s, e.data, e.channel);
+        return;
+      }
+      case 'moved': {
+        const s = this.sessions.get(e.session);
+        if (s) this.events.emit('transport', s, e.link.kind, e.previous?.kind);
+        return;
+      }
+      case 'disconnected': {
+        const s = this.sessions.get(e.session);
+        this.sessions.delete(e.session);
+        if (s) this.events.emit('disconnect', s, e.reason, e.text);
+        return;
+      }
+      case 'refused':
+        this.sessions.delete(e.session);
+        return;
+      case 'close-link':
+        e.link.close();
+        return;
     }
-    session.transmit(c.poll(now));
-    if (c.state === 'disconnected') {
-      this.scheduler.remove(session);
-      // Let the last datagrams (REJECT, DISCONNECT) leave before the links close.
-      setTimeout(() => session.closeLinks(), 50).unref();
-      return;
-    }
-    this.scheduler.schedule(session, c.nextTimeout());
   }
 
-  private async authorize(session: Session, payload: Uint8Array): Promise<void> {
-    const link = session.link!;
-    let verdict;
+  private async authorize(session: Session, link: TransportLink, payload: Uint8Array): Promise<void> {
+    let verdict: AuthResult;
     try {
-      const auth = payload.length ? msgpackDecode(payload) : undefined;
-      verdict = this.raw.onAuth ? await this.raw.onAuth(auth, { transport: link.kind, remote: link.remote }) : { accept: true as const };
+      const auth = decodeValue(payload);
+      verdict = this.raw.onAuth ? await this.raw.onAuth(auth, { transport: link.kind, remote: link.remote }) : { accept: true };
     } catch (e) {
-      verdict = { accept: false as const, reason: e instanceof Error ? e.message : 'authentication failed' };
+      verdict = { accept: false, reason: e instanceof Error ? e.message : 'authentication failed' };
     }
-    const now = performance.now();
-    if (session.state !== 'pending') return; // gave up meanwhile
+    const es = session.endpointSession;
     if (verdict.accept) {
       session.user = verdict.user;
-      session.connection.accept(now, session.id, randomBytes(16));
+      this.endpoint.accept(es, this.now());
     } else {
-      session.connection.reject(now, DisconnectReason.Rejected, verdict.reason ?? 'rejected');
+      this.endpoint.reject(es, DisconnectReason.Rejected, verdict.reason ?? 'rejected', this.now());
     }
-    this.pump(session);
+    this.schedule();
   }
 
-  private onSessionMessage(session: Session, data: Uint8Array, channel: number, now: number): void {
+  private onSessionMessage(session: Session, data: Uint8Array, channel: number): void {
+    if (session.state !== 'connected') return; // closing (e.g. cut for its rate): the rest of its messages are moot
+    const now = this.now();
     if (!session.messages.take(1, now) || !session.bytes.take(data.length, now)) {
-      session.connection.disconnect(now, DisconnectReason.RateLimited, 'rate limit exceeded');
+      this.endpoint.close(session.endpointSession, DisconnectReason.RateLimited, 'rate limit exceeded', now);
+      this.schedule();
       return;
     }
-    let type: string;
-    let value: unknown;
+    let message;
     try {
-      const env = decodeEnvelope(data);
-      type = env.type;
-      value = env.raw ? env.body.slice() : msgpackDecode(env.body);
+      message = decodeMessage(data);
     } catch (e) {
-      this.errorHandler(new Error(`malformed message from session ${session.id}: ${(e as Error).message}`), session);
+      this.fail(new Error(`malformed message from session ${session.id}: ${(e as Error).message}`), session);
       return;
     }
-    const handler = this.handlers.get(type);
-    if (handler) this.safely(() => handler(session, value, { channel }), session);
-    else if (this.anyHandler) this.safely(() => this.anyHandler!(session, type, value, { channel }), session);
-    else this.errorHandler(new Error(`no handler for message type '${type}' (session ${session.id})`), session);
+    const info = { channel };
+    const own = this.handlers.get(message.type);
+    if (own) {
+      for (const h of [...own]) this.safely(() => h(session, message.data, info), session);
+    } else if (this.anyHandlers.size > 0) {
+      for (const h of [...this.anyHandlers]) this.safely(() => h(session, message.type, message.data, info), session);
+    } else {
+      this.unhandledMessage(message.type);
+    }
+  }
+
+  private unhandledMessage(type: string): void {
+    const n = (this.unhandled.get(type) ?? 0) + 1;
+    this.unhandled.set(type, n);
+    if (n === 1) {
+      console.warn(`volley server: no handler for message type '${type}' (warned once; counted in server.unhandledMessages)`);
+    }
   }
 
   private safely(f: () => void, session: Session): void {
     try {
       f();
     } catch (e) {
-      this.errorHandler(e, session);
+      this.fail(e, session);
     }
   }
+
+  private fail(error: unknown, session: Session | undefined, inErrorListener = false): void {
+    if (inErrorListener || this.events.count('error') === 0) console.error('volley server:', error);
+    else this.events.emit('error', error, session);
+  }
+
+  // ---- SessionHost ----------------------------------------------------------------------------
+
+  /** @internal */
+  sendTo(session: Session, channel: number, bytes: Uint8Array): void {
+    this.endpoint.send(session.endpointSession, channel, bytes, this.now());
+    this.schedule();
+  }
+
+  /** @internal */
+  closeSession(session: Session, reason: number, text: string): void {
+    this.endpoint.close(session.endpointSession, reason, text, this.now());
+    this.schedule();
+  }
+
+  /** @internal */
+  dropSessionLink(session: Session): void {
+    this.endpoint.dropLink(session.endpointSession, this.now())?.close();
+    this.schedule();
+  }
+}
+
+/** The server's randomness (session ids and tokens): the OS's cryptographic source, drawn in batches. */
+function cryptoRandom(): RandomSource {
+  const pool = new Uint32Array(64);
+  let next = pool.length;
+  return {
+    nextU32(): number {
+      if (next >= pool.length) {
+        randomFillSync(pool);
+        next = 0;
+      }
+      return pool[next++]!;
+    },
+  };
 }

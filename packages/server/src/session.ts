@@ -1,12 +1,11 @@
 /**
- * A client session on the server: one protocol Connection, above any transport. It sends over its current
- * link and accepts datagrams from any link still attached (during a move both may deliver); a RESUME moves it
- * to another link without losing or duplicating a reliable message (Connection.transportChanged).
+ * A client session on the server, as the application sees it: who it is (id, user data from onAuth), what it
+ * runs on (transport), and what it can do (send, close, stats). Its life is decided by the protocol's
+ * ServerEndpoint; this is only the application's handle on it, valid until its 'disconnect' event.
  */
 
-import { encode as msgpackEncode } from '@msgpack/msgpack';
 import {
-  channelIndex, encodeEnvelope, type ChannelChoice, type ChannelOptions, type Connection, type ConnectionStats,
+  channelIndex, encodeMessage, type ChannelChoice, type ChannelOptions, type Connection, type ConnectionStats, type EndpointSession,
 } from '@volley/protocol';
 import { RateLimiter } from './rate-limiter.js';
 import type { UserData } from './server-options.js';
@@ -21,67 +20,75 @@ export interface SessionStats extends ConnectionStats {
   transport: TransportKind | undefined;
 }
 
+/** What a Session asks of the server that owns it. */
+export interface SessionHost {
+  readonly layout: readonly ChannelOptions[];
+  now(): number;
+  sendTo(session: Session, channel: number, bytes: Uint8Array): void;
+  closeSession(session: Session, reason: number, text: string): void;
+  dropSessionLink(session: Session): void;
+}
+
 export class Session {
   /** Whatever onAuth returned for this client. */
   user: UserData;
-  private current: TransportLink | undefined;
-  private readonly links = new Set<TransportLink>();
+  /** @internal The server's rate limits for this session's messages. */
   readonly messages: RateLimiter;
+  /** @internal */
   readonly bytes: RateLimiter;
-  private flushQueued = false;
 
+  /** @internal created by the Server */
   constructor(
-    /** The protocol connection id (also the session id clients resume with). */
-    readonly id: number,
-    readonly connection: Connection,
-    private readonly layout: readonly ChannelOptions[],
-    link: TransportLink,
+    private readonly host: SessionHost,
+    /** @internal */
+    readonly endpointSession: EndpointSession<TransportLink>,
     limits: { messagesPerSecond: number; bytesPerSecond: number },
-    now: number,
-    /** Runs the connection: poll, send, reschedule (provided by the Server). */
-    private readonly pump: (session: Session) => void,
   ) {
-    this.attach(link);
+    const now = host.now();
     this.messages = new RateLimiter(limits.messagesPerSecond, limits.messagesPerSecond * 2, now);
     this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2, now);
   }
 
-  /** The transport the session sends over now. */
+  /** The session id (the protocol connection id, also what the client resumes with). */
+  get id(): number {
+    return this.endpointSession.id;
+  }
+
+  /** The transport the session sends over now (undefined while the client moves to another). */
   get transport(): TransportKind | undefined {
-    return this.current?.kind;
+    return this.endpointSession.current?.kind;
   }
 
+  /** The transport link the session sends over now. */
   get link(): TransportLink | undefined {
-    return this.current;
+    return this.endpointSession.current;
   }
 
+  /** 'pending' (onAuth deciding), 'connected', 'disconnecting' (closing), 'disconnected'. */
   get state(): string {
-    return this.connection.state;
+    return this.endpointSession.state;
   }
 
-  /** Sends a message: structured data is MessagePack-encoded, a Uint8Array goes through untouched. */
+  /** The protocol connection (for its stats and figures; drive it only through the session). */
+  get connection(): Connection {
+    return this.endpointSession.connection;
+  }
+
+  /**
+   * Sends a message: structured data is MessagePack-encoded, a Uint8Array goes through untouched. Everything
+   * sent in one turn of the event loop leaves together (one packet where it fits). Throws SendError.
+   */
   send(type: string, data?: unknown, options: SendOptions = {}): void {
-    const raw = data instanceof Uint8Array;
-    const body = raw ? data : msgpackEncode(data ?? null);
-    this.connection.send(channelIndex(this.layout, options.channel ?? 'reliable-ordered'), encodeEnvelope(type, body, raw));
-    // Coalesce: everything sent in this turn of the event loop goes out together.
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => {
-        this.flushQueued = false;
-        this.pump(this);
-      });
-    }
+    this.host.sendTo(this, channelIndex(this.host.layout, options.channel ?? 'reliable-ordered'), encodeMessage(type, data));
   }
 
   /** Closes the session; the client receives `reason` (a code, 32–255 for applications) and `text`. */
   close(reason = 0, text = ''): void {
-    this.connection.disconnect(performance.now(), reason, text);
-    this.pump(this);
+    this.host.closeSession(this, reason, text);
   }
 
   stats(): SessionStats {
-    return { ...this.connection.stats(performance.now()), transport: this.transport };
+    return { ...this.connection.stats(this.host.now()), transport: this.transport };
   }
 
   /**
@@ -89,40 +96,6 @@ export class Session {
    * another transport (its RESUME brings it back). For operators, and for testing migration.
    */
   dropLink(): void {
-    const link = this.current;
-    if (!link) return;
-    this.detach(link);
-    link.close();
-  }
-
-  /** @internal Makes `link` the one to send on (and keeps listening on the others until they close). */
-  attach(link: TransportLink): void {
-    this.links.add(link);
-    this.current = link;
-  }
-
-  /** @internal A link closed: forget it; if it was the current one, the session waits for a RESUME. */
-  detach(link: TransportLink): void {
-    this.links.delete(link);
-    if (this.current === link) this.current = [...this.links].at(-1);
-  }
-
-  /** @internal */
-  hasLink(link: TransportLink): boolean {
-    return this.links.has(link);
-  }
-
-  /** @internal Closes every link (after the session ended). */
-  closeLinks(): void {
-    for (const l of this.links) l.close();
-    this.links.clear();
-    this.current = undefined;
-  }
-
-  /** @internal */
-  transmit(datagrams: Uint8Array[]): void {
-    const link = this.current;
-    if (!link) return; // between transports: in-flight content is resent after the RESUME
-    for (const d of datagrams) link.send(d);
+    this.host.dropSessionLink(this);
   }
 }

@@ -6,10 +6,10 @@
  * RESUME, docs/transports.md) to attach it to a session, and may move a session from one link to another.
  */
 
+import type { TransportKind } from '@volley/protocol';
 import type { HttpHost } from './http-host.js';
 
-export type TransportKind = 'webrtc' | 'websocket' | 'polling' | 'udp';
-export const TRANSPORT_KINDS: readonly TransportKind[] = ['webrtc', 'websocket', 'polling', 'udp'];
+export { TRANSPORT_KINDS, type TransportKind } from '@volley/protocol';
 
 export interface TransportLink {
   readonly kind: TransportKind;

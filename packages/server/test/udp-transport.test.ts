@@ -5,15 +5,8 @@ import { UdpClientTransport } from '../../client/src/transports/udp.js';
 import type { ServerInfo } from '../../client/src/transport.js';
 import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
-import {
-  UDP_COOKIE_BUCKET_MS,
-  UDP_COOKIE_FRAME_SIZE,
-  UDP_HELLO_SIZE,
-  UdpFrame,
-  UdpTransport,
-  udpCookie,
-  type UdpTransportOptions,
-} from '../src/transports/udp.js';
+import { UDP_COOKIE_BUCKET_MS, UDP_COOKIE_FRAME_SIZE, UDP_HELLO_SIZE, UdpFrame } from '@volley/protocol';
+import { UdpTransport, udpCookie, type UdpTransportOptions } from '../src/transports/udp.js';
 
 const HOST = '127.0.0.1';
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -1,0 +1,437 @@
+/**
+ * The server's endpoint, sans-I/O like quinn-proto's `Endpoint` beside its `Connection`: it decides the life
+ * of every session, and the host (packages/server) only moves bytes and time.
+ *
+ * Links are the host's: one client's transport connection (a WebSocket, a polling key, a data channel, a UDP
+ * link id), any value the host likes as a key (`L`). The endpoint routes a link's first datagram: a CONNECT
+ * starts a session (or is refused: server full), a RESUME moves an existing session onto the link after a
+ * constant-time token check. A link that says neither within `handshakeTimeout` is closed. Session ids and
+ * tokens come from the injected random source.
+ *
+ * Every end of a session — timeout, the peer's DISCONNECT, a local close, a refusal — goes through one place
+ * (`ended`): the session leaves the table at once (its slot, timers and queues with it), the host hears
+ * 'disconnected' exactly once if it had heard 'connected' ('refused' for an attempt that never was), and its links are
+ * closed after `linger` ms, so the last datagrams (DISCONNECT, REJECT) can leave first.
+ *
+ * The host's loop: `linkOpened` / `handle` / `linkClosed` as transports report; then `poll(now)` for the
+ * datagrams to send (each with its link), `pollEvent()` until undefined, and a timer for `nextTimeout()`.
+ * Anything that queues output (handle, send, accept, close) makes `nextTimeout()` return now.
+ */
+
+import type { ConnectionOptions } from './connection-options.js';
+import { Connection, type ConnectionState } from './connection.js';
+import { constantTimeEqual } from './constant-time.js';
+import { decodeControl, encodeControl, encodeRejectFor, SESSION_TOKEN_SIZE, type ControlPacket } from './control.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { packetKindOf, PacketKind } from './header.js';
+import { Queue } from './queue.js';
+import { randomBytes, type RandomSource } from './random.js';
+import { DisconnectReason } from './reason.js';
+import { ConfigError } from './errors.js';
+
+export interface ServerEndpointOptions {
+  /** Options of every session's connection (channels, timeout, …). Retransmission follows each link. */
+  connection?: Omit<ConnectionOptions, 'retransmission' | 'nonce' | 'random'>;
+  /** Sessions at once (pending, connected or closing); past it a CONNECT is refused with ServerFull. Default 1000. */
+  maxSessions?: number;
+  /** A link that sends no valid CONNECT or RESUME within this many ms is closed. Default 10 000. */
+  handshakeTimeout?: number;
+  /** How long a session's links stay open after it ended, so its last datagrams leave first, ms. Default 100. */
+  linger?: number;
+  /** Session ids and tokens: a cryptographic source in a real server, a seeded `Random` in tests. */
+  random: RandomSource;
+}
+
+/** One session: a connection above any number of links (one to send on). */
+export class EndpointSession<L> {
+  /** The link the session sends on (undefined between transports). */
+  current: L | undefined;
+  /** Every link still attached (during a move the old one may still deliver). */
+  readonly links = new Set<L>();
+  /** Whether the host heard 'connected' (and so will hear 'disconnected'). */
+  announced = false;
+  /** Set once the session ended: its reason, text and who ended it. */
+  end: { reason: number; text: string; by: 'local' | 'peer' } | undefined;
+
+  constructor(
+    /** The protocol connection id: also what a client resumes with. */
+    readonly id: number,
+    readonly connection: Connection,
+    /** The secret a RESUME must show. */
+    readonly token: Uint8Array,
+  ) {}
+
+  get state(): ConnectionState {
+    return this.connection.state;
+  }
+}
+
+export type ServerEndpointEvent<L> =
+  /** A client asks to connect (its CONNECT's payload): answer with accept() or reject(), now or later. */
+  | { type: 'connect-request'; session: EndpointSession<L>; link: L; payload: Uint8Array }
+  | { type: 'connected'; session: EndpointSession<L> }
+  | { type: 'message'; session: EndpointSession<L>; channel: number; data: Uint8Array }
+  /** A RESUME moved the session onto `link` (the previous link, if any, stays attached until it closes). */
+  | { type: 'moved'; session: EndpointSession<L>; link: L; previous: L | undefined }
+  /** The session ended; exactly once per session that was 'connected'. It is already out of the table. */
+  | { type: 'disconnected'; session: EndpointSession<L>; reason: number; text: string; by: 'local' | 'peer' }
+  /** A connect request ended without a session (rejected, or it timed out while the host decided). */
+  | { type: 'refused'; session: EndpointSession<L>; reason: number; text: string }
+  /** The host must close this link (handshake timeout, or its session ended and the linger passed). */
+  | { type: 'close-link'; link: L; reason: string };
+
+export interface Transmit<L> {
+  link: L;
+  datagram: Uint8Array;
+}
+
+/** What the endpoint refused or dropped, by why: for stats and tests. */
+export interface ServerEndpointCounters {
+  sessionsStarted: number;
+  refusedFull: number;
+  resumes: number;
+  /** RESUME naming no session, the wrong token, or a session not connected. */
+  resumesRefused: number;
+  handshakeTimeouts: number;
+  /** Data or unknown control packets on a link before its CONNECT or RESUME. */
+  strayDatagrams: number;
+}
+
+type LinkEntry<L> =
+  | { state: 'unbound'; reliable: boolean }
+  | { state: 'bound'; reliable: boolean; session: EndpointSession<L> }
+  | { state: 'closing'; reliable: boolean; reason: string };
+
+/** A deadline in the queue: a session's connection timer, or a link's handshake or linger deadline. */
+type Due<L> = { session: EndpointSession<L> } | { link: L };
+
+const MAX_ID_DRAWS = 64;
+
+export class ServerEndpoint<L> {
+  readonly counters: ServerEndpointCounters = {
+    sessionsStarted: 0, refusedFull: 0, resumes: 0, resumesRefused: 0, handshakeTimeouts: 0, strayDatagrams: 0,
+  };
+  private readonly sessions = new Map<number, EndpointSession<L>>();
+  private readonly links = new Map<L, LinkEntry<L>>();
+  private readonly dueKeys = new Map<EndpointSession<L> | L, Due<L>>();
+  private readonly deadlines = new DeadlineQueue<Due<L>>();
+  private readonly dirty = new Set<EndpointSession<L>>();
+  private readonly events = new Queue<ServerEndpointEvent<L>>();
+  private readonly outbox: Transmit<L>[] = [];
+  private readonly maxSessions: number;
+  private readonly handshakeTimeout: number;
+  private readonly linger: number;
+  private readonly random: RandomSource;
+  private now = 0;
+
+  constructor(private readonly options: ServerEndpointOptions) {
+    this.maxSessions = positive('maxSessions', options.maxSessions ?? 1000);
+    this.handshakeTimeout = positive('handshakeTimeout', options.handshakeTimeout ?? 10_000);
+    this.linger = options.linger ?? 100;
+    if (!(this.linger >= 0)) throw new ConfigError(`linger must be ≥ 0, got ${String(options.linger)}`);
+    this.random = options.random;
+    // Fail now, not at the first client: the connection options must be valid.
+    Connection.server(options.connection);
+  }
+
+  /** Sessions in the table: pending, connected or closing. Ended sessions are never counted. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Links that have not said CONNECT or RESUME yet. */
+  get unboundLinks(): number {
+    let n = 0;
+    for (const e of this.links.values()) if (e.state === 'unbound') n++;
+    return n;
+  }
+
+  session(id: number): EndpointSession<L> | undefined {
+    return this.sessions.get(id);
+  }
+
+  allSessions(): IterableIterator<EndpointSession<L>> {
+    return this.sessions.values();
+  }
+
+  // ---- what the host reports ------------------------------------------------------------------------
+
+  /** A transport accepted a new link. `reliable`: it is reliable and ordered itself (no retransmission on it). */
+  linkOpened(link: L, reliable: boolean, now: number): void {
+    this.tick(now);
+    if (this.links.has(link)) return;
+    this.links.set(link, { state: 'unbound', reliable });
+    this.deadlines.schedule(this.keyOf(link), this.now + this.handshakeTimeout);
+  }
+
+  /** The transport says the link died (the host closes nothing: it is gone). Its session waits for a RESUME. */
+  linkClosed(link: L, now: number): void {
+    this.tick(now);
+    const entry = this.links.get(link);
+    if (!entry) return;
+    this.forgetLink(link);
+    if (entry.state === 'bound') detach(entry.session, link);
+  }
+
+  /** One datagram that arrived on `link`. Never throws for any input. */
+  handle(link: L, datagram: Uint8Array, now: number): void {
+    this.tick(now);
+    const entry = this.links.get(link);
+    if (!entry || entry.state === 'closing') return;
+    const control = packetKindOf(datagram) === PacketKind.Control ? tryDecodeControl(datagram) : undefined;
+    if (control?.type === 'resume') return this.resume(link, entry, control.connectionId, control.token, datagram.length);
+    if (entry.state === 'bound') {
+      const s = entry.session;
+      s.connection.handle(datagram, this.now);
+      this.drain(s);
+      this.dirty.add(s);
+      return;
+    }
+    if (control?.type === 'connect') return this.start(link, entry.reliable, datagram);
+    this.counters.strayDatagrams++;
+  }
+
+  // ---- what the host decides ------------------------------------------------------------------------
+
+  /** Accepts a session's connect request. */
+  accept(session: EndpointSession<L>, now: number): void {
+    this.tick(now);
+    if (session.state !== 'pending') return; // gave up meanwhile (timeout), or already answered
+    session.connection.accept(this.now, session.id, session.token);
+    this.serviced(session);
+  }
+
+  /** Refuses a session's connect request; the client learns `reason` and `text`. */
+  reject(session: EndpointSession<L>, reason: number, text: string, now: number): void {
+    this.tick(now);
+    if (session.state !== 'pending') return;
+    session.connection.reject(this.now, reason, text);
+    this.serviced(session);
+  }
+
+  /** Queues a message (Connection.send's contract: copies `data`, throws SendError). */
+  send(session: EndpointSession<L>, channel: number, data: Uint8Array, now: number): number | undefined {
+    this.tick(now);
+    const id = session.connection.send(channel, data, this.now);
+    this.dirty.add(session);
+    return id;
+  }
+
+  /** Ends a session: the client is told `reason` and `text` (DISCONNECT, or REJECT if still pending). */
+  close(session: EndpointSession<L>, reason: number, text: string, now: number): void {
+    this.tick(now);
+    if (session.end) return;
+    session.connection.disconnect(this.now, reason, text);
+    this.serviced(session);
+  }
+
+  /** Ends every session (e.g. the server shutting down): each client is told why. */
+  closeAll(reason: number, text: string, now: number): void {
+    for (const s of [...this.sessions.values()]) this.close(s, reason, text, now);
+  }
+
+  /** Closes the session's current link at the host's request (the client may resume elsewhere). */
+  dropLink(session: EndpointSession<L>, now: number): L | undefined {
+    this.tick(now);
+    const link = session.current;
+    if (link === undefined) return undefined;
+    this.forgetLink(link);
+    detach(session, link);
+    return link;
+  }
+
+  // ---- output, events, time -------------------------------------------------------------------------
+
+  /** Runs everything due at `now` and returns the datagrams to send, each with its link. */
+  poll(now: number): Transmit<L>[] {
+    this.tick(now);
+    for (const due of this.deadlines.takeDue(this.now)) {
+      if ('session' in due) this.dirty.add(due.session);
+      else this.linkDeadline(due.link);
+    }
+    // Servicing a session can end it (and never re-dirties another), so this terminates.
+    for (const s of [...this.dirty]) this.service(s);
+    return this.outbox.splice(0);
+  }
+
+  pollEvent(): ServerEndpointEvent<L> | undefined {
+    return this.events.shift();
+  }
+
+  /** When poll() must run next (absolute ms; Infinity: nothing scheduled). */
+  nextTimeout(): number {
+    if (this.dirty.size > 0 || this.outbox.length > 0) return this.now;
+    return Math.max(this.now, this.deadlines.next());
+  }
+
+  // ---- internals ------------------------------------------------------------------------------------
+
+  private start(link: L, reliable: boolean, connect: Uint8Array): void {
+    const full = this.sessions.size >= this.maxSessions;
+    const id = full ? 0 : this.freshId();
+    const connection = Connection.server({ ...this.options.connection, retransmission: !reliable });
+    if (id === 0) {
+      // Refused without a session: a throwaway connection answers (REJECT, never larger than the CONNECT).
+      this.counters.refusedFull++;
+      connection.handle(connect, this.now);
+      if (connection.state === 'pending') connection.reject(this.now, DisconnectReason.ServerFull, `server full (${this.maxSessions} sessions)`);
+      for (const datagram of connection.poll(this.now)) this.outbox.push({ link, datagram });
+      return;
+    }
+    const session = new EndpointSession<L>(id, connection, randomBytes(this.random, SESSION_TOKEN_SIZE));
+    this.counters.sessionsStarted++;
+    this.sessions.set(id, session);
+    this.bind(link, session);
+    connection.handle(connect, this.now);
+    this.drain(session, link);
+    this.dirty.add(session);
+  }
+
+  private resume(link: L, entry: LinkEntry<L>, id: number, token: Uint8Array, size: number): void {
+    const session = this.sessions.get(id);
+    const tokenOk = session !== undefined && constantTimeEqual(token, session.token);
+    const owner = entry.state === 'bound' ? entry.session : undefined;
+    if (!session || !tokenOk || session.state !== 'connected' || (owner && owner !== session)) {
+      this.counters.resumesRefused++;
+      this.outbox.push({ link, datagram: encodeRejectFor(size, id, DisconnectReason.UnknownSession, 'unknown session or wrong token') });
+      return;
+    }
+    if (!session.links.has(link)) {
+      const previous = session.current;
+      this.bind(link, session);
+      session.connection.transportChanged(this.now, entry.reliable);
+      this.counters.resumes++;
+      this.events.push({ type: 'moved', session, link, previous });
+    }
+    // Every RESUME is answered (the client repeats it until RESUMED arrives), never with more bytes.
+    this.outbox.push({ link, datagram: encodeControl({ type: 'resumed', connectionId: id }) });
+    this.dirty.add(session);
+  }
+
+  private bind(link: L, session: EndpointSession<L>): void {
+    const entry = this.links.get(link)!;
+    this.links.set(link, { state: 'bound', reliable: entry.reliable, session });
+    this.deadlines.remove(this.keyOf(link));
+    session.links.add(link);
+    session.current = link;
+  }
+
+  /** Polls a session's connection, sends its output on its current link, reads its events, reschedules it. */
+  private service(session: EndpointSession<L>): void {
+    this.dirty.delete(session);
+    if (session.end) return;
+    const out = session.connection.poll(this.now);
+    const link = session.current;
+    if (link !== undefined) for (const datagram of out) this.outbox.push({ link, datagram });
+    this.drain(session);
+    if (!session.end) this.deadlines.schedule(this.keyOf(session), session.connection.nextTimeout());
+  }
+
+  /** After the host changed a session (accept, reject, close): its events now, its output at the next poll. */
+  private serviced(session: EndpointSession<L>): void {
+    this.drain(session);
+    if (!session.end) this.dirty.add(session);
+  }
+
+  /** Moves a connection's events to the endpoint's queue; an end frees the session (see `ended`). */
+  private drain(session: EndpointSession<L>, link?: L): void {
+    const c = session.connection;
+    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
+      switch (e.type) {
+        case 'connect-request':
+          this.events.push({ type: 'connect-request', session, link: link ?? session.current!, payload: e.payload });
+          break;
+        case 'connected':
+          session.announced = true;
+          this.events.push({ type: 'connected', session });
+          break;
+        case 'message':
+          this.events.push({ type: 'message', session, channel: e.channel, data: e.data });
+          break;
+        case 'disconnected':
+          this.ended(session, e.reason, e.text, e.by);
+          break;
+      }
+    }
+  }
+
+  /** The one place a session ends. */
+  private ended(session: EndpointSession<L>, reason: number, text: string, by: 'local' | 'peer'): void {
+    if (session.end) return;
+    session.end = { reason, text, by };
+    // Whatever the connection still has to say (a REJECT, the last DISCONNECT) goes out before the links close.
+    const link = session.current;
+    if (link !== undefined) for (const datagram of session.connection.poll(this.now)) this.outbox.push({ link, datagram });
+    this.sessions.delete(session.id);
+    this.dirty.delete(session);
+    this.deadlines.remove(this.keyOf(session));
+    this.dueKeys.delete(session);
+    for (const l of session.links) {
+      this.links.set(l, { state: 'closing', reliable: false, reason: `session ended: ${text || reason}` });
+      this.deadlines.schedule(this.keyOf(l), this.now + this.linger);
+    }
+    session.links.clear();
+    session.current = undefined;
+    if (session.announced) this.events.push({ type: 'disconnected', session, reason, text, by });
+    else this.events.push({ type: 'refused', session, reason, text });
+  }
+
+  private linkDeadline(link: L): void {
+    const entry = this.links.get(link);
+    if (!entry || entry.state === 'bound') return;
+    this.forgetLink(link);
+    if (entry.state === 'unbound') {
+      this.counters.handshakeTimeouts++;
+      this.events.push({ type: 'close-link', link, reason: `no CONNECT or RESUME within ${this.handshakeTimeout} ms` });
+    } else {
+      this.events.push({ type: 'close-link', link, reason: entry.reason });
+    }
+  }
+
+  private forgetLink(link: L): void {
+    this.links.delete(link);
+    this.deadlines.remove(this.keyOf(link));
+    this.dueKeys.delete(link);
+  }
+
+  /** A fresh non-zero session id, or 0 if the draws keep colliding (treated as full). */
+  private freshId(): number {
+    for (let i = 0; i < MAX_ID_DRAWS; i++) {
+      const id = this.random.nextU32() >>> 0;
+      if (id !== 0 && !this.sessions.has(id)) return id;
+    }
+    return 0;
+  }
+
+  /** The deadline-queue key of a session or a link (one object per item, so rescheduling replaces). */
+  private keyOf(item: EndpointSession<L> | L): Due<L> {
+    let key = this.dueKeys.get(item);
+    if (!key) {
+      key = item instanceof EndpointSession ? { session: item as EndpointSession<L> } : { link: item as L };
+      this.dueKeys.set(item, key);
+    }
+    return key;
+  }
+
+  private tick(now: number): void {
+    if (now > this.now) this.now = now;
+  }
+}
+
+function detach<L>(session: EndpointSession<L>, link: L): void {
+  session.links.delete(link);
+  if (session.current === link) session.current = [...session.links].at(-1);
+}
+
+function tryDecodeControl(d: Uint8Array): ControlPacket | undefined {
+  try {
+    return decodeControl(d);
+  } catch {
+    return undefined; // malformed: a bound session's connection counts it
+  }
+}
+
+function positive(name: string, v: number): number {
+  if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
