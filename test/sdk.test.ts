@@ -176,12 +176,20 @@ describe('fallback', () => {
     await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
     try {
       const port = (front.address() as { port: number }).port;
+      // Default: both start at once; the session starts on WebSocket at once, UDP's failure is reported when it comes.
       const c = await connect(`http://127.0.0.1:${port}`, { transports: ['udp', 'websocket'], openTimeout: 700 });
       clients.push(c);
       expect(c.transport).toBe('websocket');
-      expect(c.failures).toHaveLength(1);
-      expect(c.failures[0]!.transport).toBe('udp');
-      expect(c.failures[0]!.reason).toMatch(/700 ms/);
+      const failed = await new Promise<[string, string]>((r) => c.on('transport-failed', (kind, reason) => r([kind, reason])));
+      expect(failed[0]).toBe('udp');
+      expect(failed[1]).toMatch(/700 ms/);
+      expect(c.failures.map((f) => f.transport)).toEqual(['udp']);
+      // One after another (upgrade: false): UDP's failure is known before the session starts on WebSocket.
+      const seq = await connect(`http://127.0.0.1:${port}`, { transports: ['udp', 'websocket'], openTimeout: 700, upgrade: false });
+      clients.push(seq);
+      expect(seq.transport).toBe('websocket');
+      expect(seq.failures).toHaveLength(1);
+      expect(seq.failures[0]!.reason).toMatch(/700 ms/);
     } finally {
       for (const c of clients.splice(0)) await c.close();
       silent.close();

@@ -1,6 +1,6 @@
 /**
  * Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core (never
- * `npx playwright install`), with the flags that let WebRTC connect on loopback (shared/PLATFORM.md), and a
+ * `npx playwright install`), with the flags that let WebRTC connect on loopback (docs/testing.md), and a
  * static file handler to serve a built page from the Volley server's own HTTP port (same origin).
  */
 
@@ -41,7 +41,7 @@ export function ensureChromium(): string | undefined {
   return `${CHROMIUM} is missing and \`apt-get install -y chromium\` did not provide it (exit ${r.status ?? r.signal}): ${tail}`;
 }
 
-/** Flags that work for WebRTC on loopback (PLATFORM.md); --disable-features is merged in launchChromium(). */
+/** Flags that work for WebRTC on loopback (docs/testing.md); --disable-features is merged in launchChromium(). */
 export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',

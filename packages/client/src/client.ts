@@ -1,53 +1,45 @@
 /**
- * The Volley client: connects over the best transport the network allows (fallback chain), runs the
- * protocol over it, moves the session to another transport if it dies (or to WebRTC once it opens, with
- * `upgrade`), and exposes messages and lag figures. Same API in browsers and Node (see index.ts, node.ts).
+ * The Volley client: connects over the best transport the network allows, runs the session over it, moves
+ * it to a better transport when one opens and to another when it dies, and exposes messages and lag figures.
+ * Same API in browsers and Node (index.ts, node.ts).
+ *
+ *   const client = new Client(url, { auth });      // or: const client = await connect(url, { auth })
+ *   client.onMessage('welcome', (data) => …);      // handlers may be registered before connecting
+ *   await client.connect();
+ *
+ * A thin host: the session's life (handshake, resuming on another transport, silence, the end of the session)
+ * is @volley/protocol's ClientEndpoint; which transports to open when is transport-race.ts; moving to another
+ * transport is migration.ts. This class moves bytes and time between them and calls the application.
  */
 
-import { decode as msgpackDecode, encode as msgpackEncode } from '@msgpack/msgpack';
 import {
-  Connection, channelIndex, decodeControl, decodeEnvelope, DisconnectReason, encodeControl, encodeEnvelope, packetKindOf, PacketKind,
-  reasonName, STANDARD_CHANNELS, type ChannelChoice, type ChannelOptions, type ConnectionOptions, type ConnectionStats,
+  channelIndex, ClientEndpoint, decodeMessage, DisconnectReason, Emitter, encodeMessage, encodeValue, reasonName, STANDARD_CHANNELS,
+  type ChannelChoice, type ChannelOptions, type ClientEndpointEvent, type ConnectionStats, type RandomSource, type Unsubscribe,
 } from '@volley/protocol';
-import { ConnectError, type TransportFailure } from './connect-error.js';
-import { Emitter } from './emitter.js';
+import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './client-options.js';
+import { ConnectError, connectErrorCode, type TransportFailure } from './connect-error.js';
+import { Migration } from './migration.js';
+import { fetchInfo } from './server-info.js';
 import type { ClientTransport, ServerInfo, TransportFactory, TransportKind } from './transport.js';
-
-export interface ConnectOptions {
-  /** Transports to try, in order. Default: webrtc, websocket, polling (udp first in Node). */
-  transports?: TransportKind[];
-  /** Per attempt: opening the transport plus the protocol handshake, ms. Default 5000. */
-  openTimeout?: number;
-  /** Sent to the server's onAuth (MessagePack-encoded, ≤ 1 KiB). */
-  auth?: unknown;
-  /** Connect over WebSocket at once, then move the session to WebRTC when its data channel opens. */
-  upgrade?: boolean;
-  /** Longest a dead transport may take to be replaced before the client gives up, ms. Default 8000. */
-  resumeTimeout?: number;
-  /** Period of the 'stats' event, ms (0: none). Default 1000. */
-  statsInterval?: number;
-  /**
-   * A transport that delivers nothing for this long (ms) is taken for dead and the session moves on (pings
-   * flow every second, so silence means loss of the path; UDP has no close signal). Default 3000.
-   */
-  transportTimeout?: number;
-  /** Channel layout; default: the server's (from /volley/info). */
-  channels?: ChannelOptions[];
-  /** Protocol options (timeout, pingInterval, …). */
-  protocol?: Omit<ConnectionOptions, 'channels' | 'retransmission' | 'nonce'>;
-}
+import { TransportRace } from './transport-race.js';
 
 export type ClientEvents = {
-  /** The session moved to another transport (`reason`: why the previous one was left). */
+  /** The session moved to another transport (`reason`: why: an upgrade, or why the previous one was left). */
   transport: [kind: TransportKind, previous: TransportKind, reason: string];
-  /** The session ended: server closed it, timeout, no transport left, or close(). */
+  /** A transport could not be used (failed to open, or refused to resume the session), with why. */
+  'transport-failed': [kind: TransportKind, reason: string];
+  /** The session ended: exactly once, whatever ended it (server, timeout, no transport left, close()). Final. */
   disconnect: [reason: number, text: string];
   /** Every statsInterval ms. */
   stats: [stats: ClientStats];
+  /** A handler threw, or the server sent something unusable; never thrown at you. */
+  error: [error: unknown];
 };
 
 export interface ClientStats extends ConnectionStats {
   transport: TransportKind;
+  /** Messages of a type no handler took, by type. */
+  unhandledMessages: Record<string, number>;
 }
 
 export interface SendOptions {
@@ -55,379 +47,474 @@ export interface SendOptions {
   channel?: ChannelChoice;
 }
 
-type Factories = Partial<Record<TransportKind, TransportFactory>>;
 type Timer = ReturnType<typeof setTimeout>;
+type Factories = Partial<Record<TransportKind, TransportFactory>>;
 
-const RESUME_RETRY_MS = 250;
+/** How long close() waits for the DISCONNECT copies to go out, ms. */
+const CLOSE_GRACE_MS = 200;
 
-export class Client extends Emitter<ClientEvents> {
-  /** Why each transport tried before the current one failed, in order. */
+export class Client {
+  /** Why each transport that was tried and not used failed, in order. */
   readonly failures: TransportFailure[] = [];
-  private transportValue: ClientTransport;
-  private readonly handlers = new Map<string, (data: unknown) => void>();
-  private anyHandler: ((type: string, data: unknown) => void) | undefined;
+  readonly options: ResolvedConnectOptions;
+  private readonly base: URL;
+  private readonly emitter = new Emitter<ClientEvents>((e, event) => this.fail(e, event === 'error'));
+  private readonly handlers = new Map<string, Set<(data: unknown) => void>>();
+  private readonly anyHandlers = new Set<(type: string, data: unknown) => void>();
+  private readonly unhandled = new Map<string, number>();
+  private readonly random: RandomSource;
+  private endpoint: ClientEndpoint<ClientTransport> | undefined;
+  private info: ServerInfo | undefined;
+  private layout: readonly ChannelOptions[] = STANDARD_CHANNELS;
+  private race: TransportRace | undefined;
+  private migration: Migration | undefined;
+  /** Open transports that may carry the session if the handshake on the current one fails. */
+  private readonly standby: { transport: ClientTransport; rank: number }[] = [];
+  private currentRank = Infinity;
   private timer: Timer | undefined;
+  private armedFor = Infinity;
+  private runQueued = false;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
-  private migrating = false;
-  private closed = false;
-  private flushQueued = false;
-  private connectedWaiter: ((error?: Error) => void) | undefined;
-  private lastArrival = performance.now();
-  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private handshakeTimer: Timer | undefined;
+  private connecting: { resolve: (c: Client) => void; reject: (e: Error) => void } | undefined;
+  /** Messages that arrived before the code after `await connect()` could register its handlers. */
+  private held: Uint8Array[] | undefined = [];
+  private ended = false;
+  private startedConnect = false;
 
-  /** @internal use connect() */
+  /** A client for the server at `url` (its HTTP address). Nothing happens until connect(). */
   constructor(
-    private readonly connection: Connection,
-    transport: ClientTransport,
-    private readonly layout: readonly ChannelOptions[],
-    private readonly base: URL,
-    private readonly info: ServerInfo,
-    private readonly factories: Factories,
-    private readonly options: ConnectOptions,
-    private readonly defaultOrder: TransportKind[],
+    url: string | URL,
+    options: ConnectOptions = {},
+    private readonly builtins: Factories = {},
+    private readonly defaultOrder: readonly TransportKind[] = ['webrtc', 'websocket', 'polling'],
+    random: RandomSource = webCryptoRandom(),
   ) {
-    super();
-    this.transportValue = transport;
-    this.use(transport);
+    this.base = new URL(url);
+    this.options = resolveConnectOptions(options);
+    this.random = random;
   }
+
+  // ---- state and figures --------------------------------------------------------------------
 
   /** The transport the session is on now. */
   get transport(): TransportKind {
-    return this.transportValue.kind;
+    const t = this.endpoint?.path ?? this.migration?.lastPath;
+    return t?.kind ?? this.options.transports?.[0] ?? this.defaultOrder[0]!;
   }
 
+  /** 'idle' before connect(), 'connecting', 'connected', 'disconnecting', then 'disconnected' for good. */
   get state(): string {
-    return this.connection.state;
+    if (this.ended) return 'disconnected';
+    return this.endpoint?.state ?? (this.startedConnect ? 'connecting' : 'idle');
   }
 
-  /** Smoothed round-trip time, ms (ping when available, else acknowledgements). */
+  /** Smoothed round-trip time, ms: the same figure as stats().rtt.smoothed (from the handshake, then acks). */
   get rtt(): number {
-    const s = this.connection.stats();
-    return s.ping.rtt?.avg ?? s.rtt.smoothed;
+    return this.endpoint?.connection.stats().rtt.smoothed ?? 0;
   }
 
   /** Jitter of the round trip (RFC 3550 estimator over pings), ms. */
   get jitter(): number {
-    return this.connection.stats().jitter;
+    return this.endpoint?.connection.stats().jitter ?? 0;
   }
 
   /** Loss each way over the recent pings, 0..1. */
   get loss(): { up: number; down: number } {
-    const s = this.connection.stats();
-    return { up: s.lossUp, down: s.lossDown };
+    const s = this.endpoint?.connection.stats();
+    return { up: s?.lossUp ?? 0, down: s?.lossDown ?? 0 };
   }
 
-  /** The server's clock now (ms on its performance.now() scale), from the ping clock offset. */
+  /**
+   * The server's clock now (its `server.now()`, ms), from the clock offset: known from the handshake (within
+   * RTT/2) the moment connect() resolves, refined by every ping. stats().ping.clockSamples says on how many
+   * samples it rests.
+   */
   serverTime(): number {
-    return this.connection.peerTime(performance.now());
+    const now = performance.now();
+    return this.endpoint ? this.endpoint.connection.peerTime(now) : now;
   }
 
   stats(): ClientStats {
-    return { ...this.connection.stats(performance.now()), transport: this.transport };
+    const c = this.endpoint?.connection;
+    if (!c) throw new Error('stats() before connect()');
+    return { ...c.stats(performance.now()), transport: this.transport, unhandledMessages: Object.fromEntries(this.unhandled) };
   }
+
+  // ---- messages and events ------------------------------------------------------------------
 
   /** Sends a message: structured data is MessagePack-encoded, a Uint8Array goes through untouched. Throws SendError. */
   send(type: string, data?: unknown, options: SendOptions = {}): void {
-    const raw = data instanceof Uint8Array;
-    const body = raw ? data : msgpackEncode(data ?? null);
-    this.connection.send(channelIndex(this.layout, options.channel ?? 'reliable-ordered'), encodeEnvelope(type, body, raw), performance.now());
-    if (!this.flushQueued) {
-      this.flushQueued = true;
-      queueMicrotask(() => {
-        this.flushQueued = false;
-        this.pump();
-      });
-    }
+    if (!this.endpoint || this.state === 'connecting') throw new Error('send() before the client is connected (await connect() first)');
+    this.endpoint.send(channelIndex(this.layout, options.channel ?? 'reliable-ordered'), encodeMessage(type, data), performance.now());
+    this.schedule();
   }
 
-  onMessage(type: string, handler: (data: unknown) => void): this {
-    this.handlers.set(type, handler);
-    return this;
+  /** Handles messages of one type (any number of handlers); returns the function that removes this one. */
+  onMessage(type: string, handler: (data: unknown) => void): Unsubscribe {
+    let set = this.handlers.get(type);
+    if (!set) this.handlers.set(type, (set = new Set()));
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(type) === set) this.handlers.delete(type);
+    };
   }
 
   /** Every message whose type has no handler of its own. */
-  onAnyMessage(handler: (type: string, data: unknown) => void): this {
-    this.anyHandler = handler;
+  onAnyMessage(handler: (type: string, data: unknown) => void): Unsubscribe {
+    this.anyHandlers.add(handler);
+    return () => this.anyHandlers.delete(handler);
+  }
+
+  /** Listens to a client event; returns the function that stops listening. */
+  on<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): Unsubscribe {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Stops a listener added with on(). */
+  off<K extends keyof ClientEvents>(event: K, listener: (...args: ClientEvents[K]) => void): void {
+    this.emitter.off(event, listener);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /**
+   * Connects: fetches the server's info, opens transports (transport-race.ts), and resolves once the session
+   * is up. Rejects with a ConnectError (auth refused, server full, nothing reachable…). Once.
+   */
+  async connect(): Promise<this> {
+    if (this.startedConnect) throw new Error('connect() was already called on this client');
+    this.startedConnect = true;
+    const o = this.options;
+    let info: ServerInfo & { channels?: ChannelOptions[] };
+    try {
+      info = await fetchInfo(this.base, o.openTimeout);
+    } catch (e) {
+      this.ended = true;
+      throw e;
+    }
+    this.info = info;
+    this.layout = o.channels ?? info.channels ?? [...STANDARD_CHANNELS];
+    const kinds: TransportKind[] = [];
+    for (const kind of o.transports ?? this.defaultOrder) {
+      if (!info.transports.includes(kind)) this.failures.push({ transport: kind, reason: 'not offered by the server' });
+      else if (!this.factory(kind)) this.failures.push({ transport: kind, reason: 'not available in this environment' });
+      else kinds.push(kind);
+    }
+    if (kinds.length === 0) {
+      this.ended = true;
+      throw new ConnectError('no-transport', `no transport to try: ${describe(this.failures)}`, [...this.failures]);
+    }
+    const done = new Promise<Client>((resolve, reject) => (this.connecting = { resolve, reject }));
+    this.race = new TransportRace(kinds, (kind) => this.make(kind), { parallel: o.upgrade, openTimeout: o.openTimeout, fallbackDelay: o.fallbackDelay }, {
+      opened: (t, rank) => this.onOpened(t, rank),
+      failed: (kind, reason) => this.onRaceFailure(kind, reason),
+    });
+    this.race.start();
+    await done;
     return this;
   }
 
-  /** Ends the session (the server is told) and frees the transport. */
+  /** Ends the session (the server is told) and frees every transport; 'disconnect' fires (reason Closed). */
   async close(text = ''): Promise<void> {
-    if (this.closed) return;
-    this.connection.disconnect(performance.now(), DisconnectReason.Closed, text);
-    this.pump();
-    const until = performance.now() + 200;
-    while (this.connection.state === 'disconnecting' && performance.now() < until) await new Promise((r) => setTimeout(r, 10));
-    this.shutdown();
+    if (this.ended) return;
+    const e = this.endpoint;
+    if (!e || e.state === 'connecting') {
+      this.finish(DisconnectReason.Closed, text || 'closed before connecting');
+      return;
+    }
+    e.close(DisconnectReason.Closed, text, performance.now());
+    this.run();
+    const until = performance.now() + CLOSE_GRACE_MS;
+    while (!this.ended && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+    if (!this.ended) this.finish(DisconnectReason.Closed, text);
   }
 
-  // ---- internals ---------------------------------------------------------------------------
+  // ---- connecting ---------------------------------------------------------------------------
 
-  /** @internal Resolves when the protocol handshake completes over the first transport. */
-  handshake(payload: Uint8Array, timeoutMs: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.connectedWaiter = undefined;
-        reject(new Error(`no answer to CONNECT within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.connectedWaiter = (error) => {
-        clearTimeout(t);
-        this.connectedWaiter = undefined;
-        if (error) reject(error);
-        else resolve();
-      };
-      this.connection.connect(performance.now(), payload);
-      this.pump();
+  private factory(kind: TransportKind): TransportFactory | undefined {
+    return this.options.factories[kind] ?? this.builtins[kind];
+  }
+
+  /** @internal A fresh transport of `kind` (wrapped if the options say so). */
+  make(kind: TransportKind): ClientTransport {
+    const t = this.factory(kind)!(this.base, this.info!);
+    return this.options.wrap ? this.options.wrap(t) : t;
+  }
+
+  private onOpened(t: ClientTransport, rank: number): void {
+    if (this.ended) return t.close();
+    const e = this.endpoint;
+    if (!e) return this.startHandshake(t, rank);
+    if (e.state === 'connecting') {
+      this.standby.push({ transport: t, rank });
+      return;
+    }
+    if (rank < this.currentRank && !this.migration?.busy) {
+      this.attach(t);
+      this.migration?.upgrade(t, rank);
+      return;
+    }
+    t.close();
+  }
+
+  private onRaceFailure(kind: TransportKind, reason: string): void {
+    this.failures.push({ transport: kind, reason });
+    if (this.connecting && !this.endpoint && !this.race?.live && this.standby.length === 0) {
+      this.rejectConnect(new ConnectError('no-transport', `no transport worked: ${describe(this.failures)}`, [...this.failures]));
+    } else if (!this.connecting) {
+      this.emitter.emit('transport-failed', kind, reason);
+    }
+  }
+
+  private startHandshake(t: ClientTransport, rank: number): void {
+    const o = this.options;
+    this.endpoint = new ClientEndpoint<ClientTransport>({
+      connection: { ...o.protocol, channels: this.layout },
+      random: this.random,
+      silence: o.transportTimeout,
+      ...(o.resumeTimeout !== undefined ? { resumeTimeout: o.resumeTimeout } : {}),
+    });
+    this.currentRank = rank;
+    this.attach(t);
+    this.endpoint.connect(t, t.reliable, encodeValue(o.auth), performance.now());
+    this.handshakeTimer = setTimeout(() => this.handshakeFailed(t, `no answer to CONNECT within ${o.openTimeout} ms`), o.openTimeout);
+    this.run();
+  }
+
+  /** The handshake on `t` got no answer (or `t` closed): try the next open transport, or let the race go on. */
+  private handshakeFailed(t: ClientTransport, reason: string): void {
+    if (!this.connecting || this.endpoint?.path !== t) return;
+    clearTimeout(this.handshakeTimer);
+    this.failures.push({ transport: t.kind, reason });
+    this.endpoint = undefined;
+    t.close();
+    const next = this.standby.sort((a, b) => a.rank - b.rank).shift();
+    if (next) return this.startHandshake(next.transport, next.rank);
+    if (this.race?.live) return this.race.handshakeFailed();
+    this.rejectConnect(new ConnectError('no-transport', `no transport worked: ${describe(this.failures)}`, [...this.failures]));
+  }
+
+  private connected(): void {
+    clearTimeout(this.handshakeTimer);
+    for (const s of this.standby.splice(0)) s.transport.close();
+    this.race?.stopWorseThan(this.currentRank);
+    this.migration = new Migration(this, this.endpoint!, this.migrationOrder());
+    const every = this.options.statsInterval;
+    if (every > 0) this.statsTimer = setInterval(() => this.emitter.emit('stats', this.stats()), every);
+    const waiter = this.connecting;
+    this.connecting = undefined;
+    waiter?.resolve(this);
+    // The code after `await connect()` runs first (a microtask): it may register handlers for what came already.
+    setTimeout(() => this.releaseHeld(), 0);
+  }
+
+  private rejectConnect(error: Error): void {
+    const waiter = this.connecting;
+    this.connecting = undefined;
+    this.shutdown();
+    waiter?.reject(error);
+  }
+
+  /** Where to go when the current transport dies: the ones after it in the list first, then the rest. */
+  private migrationOrder(): TransportKind[] {
+    const offered = (this.options.transports ?? this.defaultOrder).filter((k) => this.info!.transports.includes(k) && this.factory(k));
+    return offered;
+  }
+
+  // ---- the host loop ------------------------------------------------------------------------
+
+  /** @internal Wires a transport to the endpoint. */
+  attach(t: ClientTransport): void {
+    t.onDatagram = (d) => {
+      this.endpoint?.handle(t, d, performance.now());
+      this.schedule();
+    };
+    t.onClose = (why) => {
+      const e = this.endpoint;
+      if (!e) return;
+      if (e.state === 'connecting' && e.path === t) return this.handshakeFailed(t, `${t.kind} closed: ${why}`);
+      this.migration?.closed(t, why);
+      e.pathClosed(t, performance.now());
+      this.schedule();
+    };
+  }
+
+  /** @internal Runs the endpoint once the current task is done. */
+  schedule(): void {
+    if (this.runQueued) return;
+    this.runQueued = true;
+    queueMicrotask(() => {
+      this.runQueued = false;
+      this.run();
     });
   }
 
-  /** @internal Called once connected: periodic stats, the optional upgrade to WebRTC. */
-  started(): void {
-    const every = this.options.statsInterval ?? 1000;
-    if (every > 0) this.statsTimer = setInterval(() => this.emit('stats', this.stats()), every);
-    const silence = this.options.transportTimeout ?? 3000;
-    this.watchdog = setInterval(() => {
-      if (this.migrating || this.connection.state !== 'connected') return;
-      const quiet = performance.now() - this.lastArrival;
-      if (quiet > silence) void this.moveTo(this.migrationOrder(this.transport), `${this.transport} silent for ${Math.round(quiet)} ms`, true);
-    }, Math.max(50, Math.min(500, silence / 4)));
-    if (this.options.upgrade && this.transport !== 'webrtc' && this.info.transports.includes('webrtc') && this.factories.webrtc) {
-      void this.moveTo(['webrtc'], 'upgrade to WebRTC', false);
-    }
-  }
-
-  private use(t: ClientTransport): void {
-    this.lastArrival = performance.now();
-    t.onDatagram = (d) => {
-      if (t !== this.transportValue) return;
-      this.lastArrival = performance.now();
-      this.connection.handle(d, this.lastArrival);
-      this.pump();
-    };
-    t.onClose = (reason) => {
-      if (t !== this.transportValue || this.closed) return;
-      if (this.connection.state === 'connected') void this.moveTo(this.migrationOrder(t.kind), `${t.kind} closed: ${reason}`, true);
-      else this.connectedWaiter?.(new Error(`${t.kind} closed: ${reason}`));
-    };
-  }
-
-  /** Where to go when `failed` dies: the transports after it in the configured order first, then the rest. */
-  private migrationOrder(failed: TransportKind): TransportKind[] {
-    const order = (this.options.transports ?? this.defaultOrder).filter((k) => this.info.transports.includes(k));
-    const i = order.indexOf(failed);
-    return i < 0 ? [...order, failed] : [...order.slice(i + 1), ...order.slice(0, i + 1)];
-  }
-
-  /** Runs the connection: events, datagrams out, next wake-up. */
-  private pump(): void {
-    if (this.closed) return;
-    const c = this.connection;
+  private run(): void {
+    const e = this.endpoint;
+    if (!e) return;
     const now = performance.now();
-    for (let e = c.pollEvent(); e; e = c.pollEvent()) {
-      if (e.type === 'connected') this.connectedWaiter?.();
-      else if (e.type === 'message') this.dispatch(e.data);
-      else if (e.type === 'disconnected') {
-        this.connectedWaiter?.(new ConnectError(errorCode(e.reason), `${reasonName(e.reason)}: ${e.text}`, this.failures, e.reason));
-        this.emit('disconnect', e.reason, e.text);
+    for (const t of e.poll(now)) t.path.send(t.datagram);
+    for (let ev = e.pollEvent(); ev; ev = e.pollEvent()) this.onEvent(ev);
+    if (this.endpoint !== e) return;
+    for (const t of e.poll(now)) t.path.send(t.datagram);
+    if (!this.ended) this.arm(e.nextTimeout());
+  }
+
+  private arm(next: number): void {
+    if (next === this.armedFor && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.armedFor = next;
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.armedFor = Infinity;
+      this.run();
+    }, Math.max(0, Math.ceil(next - performance.now())));
+  }
+
+  private onEvent(e: ClientEndpointEvent<ClientTransport>): void {
+    switch (e.type) {
+      case 'connected':
+        return this.connected();
+      case 'message':
+        if (this.held) this.held.push(e.data);
+        else this.dispatch(e.data);
+        return;
+      case 'path-changed': {
+        // After a close the endpoint has no previous path: the migration remembers what the session was on.
+        const previous = e.previous ?? this.migration?.lastPath;
+        this.currentRank = this.race?.rank(e.path.kind) ?? this.currentRank;
+        this.race?.stopWorseThan(this.currentRank);
+        const reason = this.migration?.changed(e.path, e.previous) ?? 'moved';
+        e.previous?.close();
+        if (previous) this.emitter.emit('transport', e.path.kind, previous.kind, reason);
+        return;
       }
+      case 'path-refused':
+        e.path.close();
+        this.failures.push({ transport: e.path.kind, reason: `resume refused: ${e.reason}` });
+        this.migration?.refused(e.path, e.reason);
+        this.emitter.emit('transport-failed', e.path.kind, `resume refused: ${e.reason}`);
+        return;
+      case 'path-lost':
+        this.migration?.lost(e.path, e.why);
+        return;
+      case 'disconnected':
+        if (this.connecting) {
+          const err = new ConnectError(connectErrorCode(e.reason), `${reasonName(e.reason)}: ${e.text}`, [...this.failures], e.reason);
+          if (err.code === 'timeout' || err.code === 'closed') return this.handshakeFailed(this.endpoint!.path!, err.message);
+          return this.rejectConnect(err);
+        }
+        return this.finish(e.reason, e.text);
     }
-    for (const d of c.poll(now)) this.transportValue.send(d);
-    if (c.state === 'disconnected') {
-      this.shutdown();
+  }
+
+  /** The session is over: one 'disconnect', then nothing. */
+  private finish(reason: number, text: string): void {
+    if (this.ended) return;
+    const wasConnected = this.endpoint !== undefined && !this.connecting;
+    this.shutdown();
+    if (this.connecting) {
+      this.rejectConnect(new ConnectError('closed', `${reasonName(reason)}: ${text}`, [...this.failures], reason));
       return;
     }
-    if (this.timer) clearTimeout(this.timer);
-    const next = c.nextTimeout();
-    if (next < Infinity) this.timer = setTimeout(() => this.pump(), Math.max(0, Math.ceil(next - performance.now())));
-  }
-
-  private dispatch(data: Uint8Array): void {
-    let type: string;
-    let value: unknown;
-    try {
-      const env = decodeEnvelope(data);
-      type = env.type;
-      value = env.raw ? env.body.slice() : msgpackDecode(env.body);
-    } catch {
-      return; // not an SDK message
-    }
-    const h = this.handlers.get(type);
-    if (h) h(value);
-    else this.anyHandler?.(type, value);
-  }
-
-  /**
-   * Moves the session to the first of `kinds` that opens and accepts a RESUME. With `required`, failing
-   * all of them (within resumeTimeout) ends the session with TransportLost.
-   */
-  private async moveTo(kinds: TransportKind[], reason: string, required: boolean): Promise<void> {
-    if (this.migrating) return;
-    this.migrating = true;
-    const previous = this.transportValue;
-    const deadline = performance.now() + (this.options.resumeTimeout ?? 8000);
-    try {
-      for (let round = 0; performance.now() < deadline && !this.closed; round++) {
-        for (const kind of kinds) {
-          const factory = this.factories[kind];
-          if (!factory || !this.info.transports.includes(kind) || performance.now() >= deadline) continue;
-          const t = factory(this.base, this.info);
-          let early: Uint8Array[];
-          try {
-            early = await this.resumeOn(t, Math.min(this.options.openTimeout ?? 5000, deadline - performance.now()));
-          } catch (e) {
-            t.close();
-            this.failures.push({ transport: kind, reason: (e as Error).message });
-            continue;
-          }
-          if (this.closed) return t.close();
-          this.transportValue = t;
-          this.use(t);
-          this.connection.transportChanged(performance.now(), t.reliable);
-          // Data that came with or just after RESUMED (one polling batch may hold both) is not lost.
-          for (const d of early) this.connection.handle(d, performance.now());
-          previous.close();
-          this.emit('transport', t.kind, previous.kind, reason);
-          this.pump();
-          return;
-        }
-        if (!required) return;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      if (required && !this.closed) {
-        this.connection.disconnect(performance.now(), DisconnectReason.TransportLost, `no transport could resume the session (${reason})`);
-        this.emit('disconnect', DisconnectReason.TransportLost, `no transport could resume the session (${reason})`);
-        this.shutdown();
-      }
-    } finally {
-      this.migrating = false;
-    }
-  }
-
-  /**
-   * Opens `t` and resumes the session on it (RESUME, repeated, until RESUMED or REJECT). Returns the data
-   * datagrams that arrived on it meanwhile (the server switches at RESUME, so its data may come right after).
-   */
-  private async resumeOn(t: ClientTransport, timeoutMs: number): Promise<Uint8Array[]> {
-    const early: Uint8Array[] = [];
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error(`${t.kind}: no answer within ${Math.round(timeoutMs)} ms`)), timeoutMs);
-    try {
-      await t.open(ac.signal);
-      const resume = encodeControl({ type: 'resume', connectionId: this.connection.connectionId, token: this.connection.sessionToken });
-      await new Promise<void>((resolve, reject) => {
-        const retry = setInterval(() => t.send(resume), RESUME_RETRY_MS);
-        const done = (e?: Error) => {
-          clearInterval(retry);
-          ac.signal.removeEventListener('abort', onAbort);
-          if (e) reject(e);
-          else resolve();
-        };
-        const onAbort = () => done(ac.signal.reason instanceof Error ? ac.signal.reason : new Error('aborted'));
-        ac.signal.addEventListener('abort', onAbort);
-        t.onClose = (why) => done(new Error(`${t.kind} closed: ${why}`));
-        t.onDatagram = (d) => {
-          if (packetKindOf(d) !== PacketKind.Control) {
-            if (early.length < 4096) early.push(d.slice());
-            return;
-          }
-          try {
-            const p = decodeControl(d);
-            if (p.type === 'resumed' && p.connectionId === this.connection.connectionId) done();
-            else if (p.type === 'reject') done(new Error(`${t.kind}: resume refused: ${p.text}`));
-          } catch {
-            // ignore
-          }
-        };
-        t.send(resume);
-      });
-      return early;
-    } finally {
-      clearTimeout(timer);
-    }
+    if (wasConnected) this.emitter.emit('disconnect', reason, text);
   }
 
   private shutdown(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
+    this.race?.stop();
+    this.migration?.stop();
+    clearTimeout(this.handshakeTimer);
     if (this.timer) clearTimeout(this.timer);
     if (this.statsTimer) clearInterval(this.statsTimer);
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.transportValue.close();
+    this.timer = this.statsTimer = undefined;
+    const e = this.endpoint;
+    if (e) for (const t of e.poll(performance.now())) t.path.send(t.datagram);
+    e?.path?.close();
+    for (const s of this.standby.splice(0)) s.transport.close();
   }
-}
 
-function errorCode(reason: number): ConnectError['code'] {
-  switch (reason) {
-    case DisconnectReason.Rejected:
-      return 'rejected';
-    case DisconnectReason.ServerFull:
-      return 'server-full';
-    case DisconnectReason.VersionMismatch:
-      return 'version-mismatch';
-    case DisconnectReason.ChannelMismatch:
-      return 'channel-mismatch';
-    case DisconnectReason.ConnectTimeout:
-      return 'timeout';
-    default:
-      return 'closed';
-  }
-}
+  // ---- delivering -----------------------------------------------------------------------------
 
-/** Fetches GET /volley/info: which transports the server offers and how to reach them. */
-export async function fetchInfo(base: URL, timeoutMs: number): Promise<ServerInfo & { channels?: ChannelOptions[] }> {
-  const url = new URL('/volley/info', base);
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (e) {
-    throw new ConnectError('unreachable', `cannot reach ${url.href}: ${(e as Error).message}`, []);
-  }
-  if (!res.ok) throw new ConnectError('unreachable', `${url.href} answered ${res.status}`, []);
-  return (await res.json()) as ServerInfo & { channels?: ChannelOptions[] };
-}
-
-/** The connect algorithm shared by the browser and Node entries, given their transport factories. */
-export async function connectWith(url: string | URL, options: ConnectOptions, factories: Factories, defaultOrder: TransportKind[]): Promise<Client> {
-  const base = new URL(url);
-  const openTimeout = options.openTimeout ?? 5000;
-  const info = await fetchInfo(base, openTimeout);
-  const layout = options.channels ?? info.channels ?? [...STANDARD_CHANNELS];
-  const payload = options.auth === undefined ? new Uint8Array(0) : msgpackEncode(options.auth);
-  const order = options.upgrade ? ['websocket' as const, ...(options.transports ?? defaultOrder).filter((k) => k !== 'websocket')] : (options.transports ?? defaultOrder);
-  const failures: TransportFailure[] = [];
-  for (const kind of order) {
-    if (!info.transports.includes(kind)) {
-      failures.push({ transport: kind, reason: 'not offered by the server' });
-      continue;
+  private releaseHeld(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const d of held) {
+      if (this.ended) return;
+      this.dispatch(d);
     }
-    const factory = factories[kind];
-    if (!factory) {
-      failures.push({ transport: kind, reason: 'not available in this environment' });
-      continue;
-    }
-    const t = factory(base, info);
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(new Error(`${kind}: did not open within ${openTimeout} ms`)), openTimeout);
-    const started = performance.now();
-    let client: Client | undefined;
+  }
+
+  private dispatch(data: Uint8Array): void {
+    let m;
     try {
-      await t.open(ac.signal);
-      clearTimeout(timer);
-      const connection = Connection.client({ ...options.protocol, channels: layout, retransmission: !t.reliable, nonce: (Math.random() * 0x1_0000_0000) >>> 0 });
-      client = new Client(connection, t, layout, base, info, factories, options, defaultOrder);
-      await client.handshake(payload, Math.max(1, openTimeout - (performance.now() - started)));
+      m = decodeMessage(data);
     } catch (e) {
-      clearTimeout(timer);
-      t.close();
-      if (e instanceof ConnectError && e.code !== 'timeout' && e.code !== 'closed') {
-        throw new ConnectError(e.code, e.message, [...failures, { transport: kind, reason: e.message }], e.reason);
-      }
-      failures.push({ transport: kind, reason: ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason.message : (e as Error).message });
-      continue;
+      this.fail(new Error(`unusable message from the server: ${(e as Error).message}`));
+      return;
     }
-    client.failures.push(...failures);
-    client.started();
-    return client;
+    const own = this.handlers.get(m.type);
+    if (own) {
+      for (const h of [...own]) this.safely(() => h(m.data));
+    } else if (this.anyHandlers.size > 0) {
+      for (const h of [...this.anyHandlers]) this.safely(() => h(m.type, m.data));
+    } else {
+      const n = (this.unhandled.get(m.type) ?? 0) + 1;
+      this.unhandled.set(m.type, n);
+      if (n === 1) console.warn(`volley client: no handler for message type '${m.type}' (warned once; counted in stats().unhandledMessages)`);
+    }
   }
-  throw new ConnectError('no-transport', `no transport worked: ${failures.map((f) => `${f.transport} (${f.reason})`).join('; ')}`, failures);
+
+  private safely(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private fail(error: unknown, inErrorListener = false): void {
+    if (inErrorListener || this.emitter.count('error') === 0) console.error('volley client:', error);
+    else this.emitter.emit('error', error);
+  }
+
+  /** @internal For migration.ts: the transport kinds' ranks and the failures list. */
+  rankOf(kind: TransportKind): number {
+    return this.race?.rank(kind) ?? Infinity;
+  }
+
+  /** @internal */
+  noteFailure(kind: TransportKind, reason: string): void {
+    this.failures.push({ transport: kind, reason });
+    this.emitter.emit('transport-failed', kind, reason);
+  }
+
+  /** @internal */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+}
+
+function describe(failures: TransportFailure[]): string {
+  return failures.map((f) => `${f.transport} (${f.reason})`).join('; ');
+}
+
+/** The client's randomness (the connection nonce): the platform's cryptographic source (browsers, Node ≥ 20). */
+function webCryptoRandom(): RandomSource {
+  const pool = new Uint32Array(16);
+  let next = pool.length;
+  return {
+    nextU32(): number {
+      if (next >= pool.length) {
+        globalThis.crypto.getRandomValues(pool);
+        next = 0;
+      }
+      return pool[next++]!;
+    },
+  };
 }

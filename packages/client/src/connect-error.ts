@@ -1,5 +1,6 @@
 /** Why connect() failed, typed, with the reason each transport tried gave. */
 
+import { DisconnectReason } from '@volley/protocol';
 import type { TransportKind } from './transport.js';
 
 export interface TransportFailure {
@@ -36,5 +37,23 @@ export class ConnectError extends Error {
     readonly reason?: number,
   ) {
     super(message);
+  }
+}
+
+/** The ConnectError code for a protocol reason code that ended a handshake. */
+export function connectErrorCode(reason: number): ConnectErrorCode {
+  switch (reason) {
+    case DisconnectReason.Rejected:
+      return 'rejected';
+    case DisconnectReason.ServerFull:
+      return 'server-full';
+    case DisconnectReason.VersionMismatch:
+      return 'version-mismatch';
+    case DisconnectReason.ChannelMismatch:
+      return 'channel-mismatch';
+    case DisconnectReason.ConnectTimeout:
+      return 'timeout';
+    default:
+      return 'closed';
   }
 }

@@ -7,27 +7,42 @@
  *   console.log(client.transport, client.rtt, client.serverTime());
  */
 
-import { Client, connectWith, type ConnectOptions } from './client.js';
+import { Client } from './client.js';
+import type { ConnectOptions } from './client-options.js';
+import type { TransportFactory, TransportKind } from './transport.js';
 import { PollingClientTransport } from './transports/polling.js';
 import { WebRtcClientTransport } from './transports/webrtc.js';
 import { WebSocketClientTransport } from './transports/websocket.js';
 
-export { Client, fetchInfo } from './client.js';
-export type { ClientEvents, ClientStats, ConnectOptions, SendOptions } from './client.js';
+export { Client } from './client.js';
+export type { ClientEvents, ClientStats, SendOptions } from './client.js';
+export type { ConnectOptions } from './client-options.js';
+export { fetchInfo } from './server-info.js';
 export { ConnectError } from './connect-error.js';
 export type { ConnectErrorCode, TransportFailure } from './connect-error.js';
 export type { ClientTransport, ServerInfo, TransportFactory, TransportKind } from './transport.js';
+export { PollingClientTransport } from './transports/polling.js';
+export { WebRtcClientTransport } from './transports/webrtc.js';
+export { WebSocketClientTransport } from './transports/websocket.js';
 
-/** Connects to a Volley server at `url` (its HTTP address), trying webrtc → websocket → polling by default. */
+/** The browser's transports, best first. */
+export const BROWSER_TRANSPORTS: readonly TransportKind[] = ['webrtc', 'websocket', 'polling'];
+
+const browserFactories: Partial<Record<TransportKind, TransportFactory>> = {
+  webrtc: (base, info) => new WebRtcClientTransport(base, info),
+  websocket: (base, info) => new WebSocketClientTransport(base, info, globalThis.WebSocket),
+  polling: (base, info) => new PollingClientTransport(base, info),
+};
+
+/** A client for the server at `url` (its HTTP address); register handlers, then `await client.connect()`. */
+export function createClient(url: string | URL, options: ConnectOptions = {}): Client {
+  return new Client(url, options, browserFactories, BROWSER_TRANSPORTS);
+}
+
+/**
+ * Connects to a Volley server at `url` (its HTTP address): WebRTC and WebSocket are opened at once, the
+ * session starts on the first to answer and moves to WebRTC when it opens; long-polling is the fallback.
+ */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<Client> {
-  return connectWith(
-    url,
-    options,
-    {
-      webrtc: (base, info) => new WebRtcClientTransport(base, info),
-      websocket: (base, info) => new WebSocketClientTransport(base, info, globalThis.WebSocket),
-      polling: (base, info) => new PollingClientTransport(base, info),
-    },
-    ['webrtc', 'websocket', 'polling'],
-  );
+  return createClient(url, options).connect();
 }

@@ -4,7 +4,9 @@
  * may move the session to another transport (docs/transports.md).
  */
 
-export type TransportKind = 'webrtc' | 'websocket' | 'polling' | 'udp';
+import type { TransportKind } from '@volley/protocol';
+
+export type { TransportKind } from '@volley/protocol';
 
 export interface ClientTransport {
   readonly kind: TransportKind;

@@ -215,7 +215,9 @@ export class Server implements SessionHost {
         this.transports.push(t);
       }
     } catch (e) {
+      // Nothing half-started stays bound: the transports that did start and our HTTP port are freed.
       await this.stopTransports();
+      if (this.ownsHttp && this.httpServer.listening) await new Promise<void>((r) => this.httpServer.close(() => r()));
       throw e;
     }
     this.listening = true;

@@ -10,8 +10,10 @@ import { connect, type Client, type TransportFailure, type TransportKind } from 
 export interface RunOptions {
   /** Forced transport order; default: the client's automatic chain (webrtc → websocket → polling). */
   transports?: TransportKind[];
-  /** Start on WebSocket and move to WebRTC (streams messages across the move). */
+  /** The client's `upgrade` option (default true: start on the first to answer, move to the best). */
   upgrade?: boolean;
+  /** Stream messages from connect until well after the session is on WebRTC (across any move). */
+  stream?: boolean;
   /** Sequential round trips, and the size of the burst. Default 100. */
   count?: number;
 }
@@ -39,7 +41,7 @@ export interface RunResult {
   echoMs: { median: number; p99: number; max: number };
   /** `count` messages sent at once: how many came back, in order, and how long the lot took. */
   burst: { sent: number; echoed: number; inOrder: boolean; ms: number };
-  /** With upgrade: messages sent every 5 ms from connect until well after the move. */
+  /** With stream: messages sent every 5 ms from connect until well after the session is on WebRTC. */
   stream?: { sent: number; echoed: number; inOrder: boolean; echoedBeforeMove: number; echoedAfterMove: number; upgradeMs: number };
   /** client.rtt once a ping has measured it, ms. */
   rtt: number;
@@ -103,22 +105,22 @@ async function run(options: RunOptions = {}): Promise<RunResult> {
   client.on('transport', (kind, previous, reason) => void moves.push({ kind, previous, reason, atMs: performance.now() - t0 }));
   try {
     let stream: RunResult['stream'];
-    if (options.upgrade) {
-      // Messages flow from the start, across the move to WebRTC, and for a while after it.
+    if (options.stream) {
+      // Messages flow from the start, across the move to WebRTC (if the session started elsewhere), and after it.
       const s = collector(client, 'stream');
       let before = 0;
       s.onGot = () => void (moves.length === 0 && before++);
       let sent = 0;
       const timer = setInterval(() => client.send('stream', { i: sent++, pad: PAD }), 5);
       try {
-        await until('the transport event (upgrade to WebRTC)', () => moves.length > 0, 5000);
+        await until('the session on WebRTC', () => client.transport === 'webrtc', 5000);
         const atMove = sent;
         await until('50 more messages sent after the move', () => sent >= atMove + 50, 2000);
       } finally {
         clearInterval(timer);
       }
       await until(`all ${sent} streamed messages echoed`, () => s.got.length >= sent, 3000);
-      stream = { sent, echoed: s.got.length, inOrder: s.inOrder(), echoedBeforeMove: before, echoedAfterMove: s.got.length - before, upgradeMs: moves[0]!.atMs - connectMs };
+      stream = { sent, echoed: s.got.length, inOrder: s.inOrder(), echoedBeforeMove: before, echoedAfterMove: s.got.length - before, upgradeMs: (moves[0]?.atMs ?? connectMs) - connectMs };
     }
 
     // Sequential round trips.

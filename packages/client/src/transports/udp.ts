@@ -1,6 +1,6 @@
 /**
- * Raw UDP client transport (Node only: node:dgram). The server side and the exact frame layouts are in
- * packages/server/src/transports/udp.ts:
+ * Raw UDP client transport (Node only: node:dgram). The frames (constants in @volley/protocol's
+ * udp-frame.ts, the server side in packages/server/src/transports/udp.ts):
  *
  *   HELLO        c→s  0xE1 | version u8 (= 1) | nonce 8 B | zero padding, 64 bytes in all
  *   COOKIE       s→c  0xE2 | nonce 8 B | cookie 16 B
@@ -24,20 +24,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import {
+  UDP_COOKIE_FRAME_SIZE, UDP_COOKIE_SIZE, UDP_DATA_HEADER_SIZE, UDP_ECHO_HEADER_SIZE, UDP_FRAMING_VERSION, UDP_HELLO_SIZE,
+  UDP_LINK_ID_SIZE, UDP_NONCE_SIZE, UdpFrame,
+} from '@volley/protocol';
 import type { ClientTransport, ServerInfo } from '../transport.js';
-
-const FRAME_HELLO = 0xe1;
-const FRAME_COOKIE = 0xe2;
-const FRAME_COOKIE_ECHO = 0xe3;
-const FRAME_DATA = 0xd0;
-const FRAMING_VERSION = 1;
-const HELLO_SIZE = 64;
-const NONCE_SIZE = 8;
-const COOKIE_SIZE = 16;
-const LINK_ID_SIZE = 8;
-const COOKIE_FRAME_SIZE = 1 + NONCE_SIZE + COOKIE_SIZE;
-const ECHO_HEADER_SIZE = 1 + COOKIE_SIZE + LINK_ID_SIZE;
-const DATA_HEADER_SIZE = 1 + LINK_ID_SIZE;
 
 const HELLO_FIRST_RETRY_MS = 250;
 const HELLO_MAX_RETRY_MS = 1_000;
@@ -77,8 +68,8 @@ export class UdpClientTransport implements ClientTransport {
 
   private readonly host: string;
   private readonly port: number | undefined;
-  private readonly linkId: Buffer = randomBytes(LINK_ID_SIZE);
-  private readonly nonce: Buffer = randomBytes(NONCE_SIZE);
+  private readonly linkId: Buffer = randomBytes(UDP_LINK_ID_SIZE);
+  private readonly nonce: Buffer = randomBytes(UDP_NONCE_SIZE);
   private socket: Socket | undefined;
   private cookie: Buffer | undefined;
   private cookieAt = 0;
@@ -164,21 +155,21 @@ export class UdpClientTransport implements ClientTransport {
     const cookie = this.cookie;
     if (this.closed || !socket || !cookie) return;
     if (this.established) {
-      const frame = Buffer.allocUnsafe(DATA_HEADER_SIZE + datagram.length);
-      frame[0] = FRAME_DATA;
+      const frame = Buffer.allocUnsafe(UDP_DATA_HEADER_SIZE + datagram.length);
+      frame[0] = UdpFrame.Data;
       this.linkId.copy(frame, 1);
-      frame.set(datagram, DATA_HEADER_SIZE);
+      frame.set(datagram, UDP_DATA_HEADER_SIZE);
       this.counters.dataSent++;
       this.transmit(socket, frame);
       return;
     }
     const now = Date.now();
     if (now - this.cookieAt >= COOKIE_REFRESH_MS && now - this.lastHelloAt >= HELLO_FIRST_RETRY_MS) this.sendHello();
-    const frame = Buffer.allocUnsafe(ECHO_HEADER_SIZE + datagram.length);
-    frame[0] = FRAME_COOKIE_ECHO;
+    const frame = Buffer.allocUnsafe(UDP_ECHO_HEADER_SIZE + datagram.length);
+    frame[0] = UdpFrame.CookieEcho;
     cookie.copy(frame, 1);
-    this.linkId.copy(frame, 1 + COOKIE_SIZE);
-    frame.set(datagram, ECHO_HEADER_SIZE);
+    this.linkId.copy(frame, 1 + UDP_COOKIE_SIZE);
+    frame.set(datagram, UDP_ECHO_HEADER_SIZE);
     this.counters.cookieEchoesSent++;
     this.transmit(socket, frame);
   }
@@ -252,9 +243,9 @@ export class UdpClientTransport implements ClientTransport {
   private sendHello(): void {
     const socket = this.socket;
     if (!socket) return;
-    const hello = Buffer.alloc(HELLO_SIZE);
-    hello[0] = FRAME_HELLO;
-    hello[1] = FRAMING_VERSION;
+    const hello = Buffer.alloc(UDP_HELLO_SIZE);
+    hello[0] = UdpFrame.Hello;
+    hello[1] = UDP_FRAMING_VERSION;
     this.nonce.copy(hello, 2);
     this.lastHelloAt = Date.now();
     this.counters.hellosSent++;
@@ -273,13 +264,13 @@ export class UdpClientTransport implements ClientTransport {
 
   private receive(msg: Buffer): void {
     if (this.closed) return;
-    if (msg.length === COOKIE_FRAME_SIZE && msg[0] === FRAME_COOKIE && msg.subarray(1, 1 + NONCE_SIZE).equals(this.nonce)) {
-      this.cookie = Buffer.from(msg.subarray(1 + NONCE_SIZE));
+    if (msg.length === UDP_COOKIE_FRAME_SIZE && msg[0] === UdpFrame.Cookie && msg.subarray(1, 1 + UDP_NONCE_SIZE).equals(this.nonce)) {
+      this.cookie = Buffer.from(msg.subarray(1 + UDP_NONCE_SIZE));
       this.cookieAt = Date.now();
       this.pending?.done();
       return;
     }
-    if (msg.length >= 2 && msg[0] === FRAME_DATA && this.cookie) {
+    if (msg.length >= 2 && msg[0] === UdpFrame.Data && this.cookie) {
       this.established = true;
       this.counters.received++;
       this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset + 1, msg.length - 1));
