@@ -1,0 +1,4 @@
+/** Session lifecycle over polling: every way a session ends, reported exactly once per side (see matrix.ts). */
+import { lifecycleMatrix } from './matrix.js';
+
+lifecycleMatrix('polling');

@@ -1,0 +1,25 @@
+// A Volley client in its own process, for tests that SIGKILL it (test/support/child.ts starts it).
+// argv[2]: JSON { url, options, lifetimeMs }. Prints JSON lines: {"event":"connected"}, {"event":"disconnect"}, {"event":"error"}.
+// It exits by itself when its stdin closes (the test process is gone) or after lifetimeMs.
+import { connect } from '@volley/client';
+
+const { url, options, lifetimeMs } = JSON.parse(process.argv[2]);
+const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+
+if (new URL(url).hostname !== '127.0.0.1') {
+  say({ event: 'error', message: `refusing a non-loopback address: ${url}` });
+  process.exit(2);
+}
+setTimeout(() => process.exit(3), lifetimeMs);
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('error', () => process.exit(0));
+process.stdin.resume();
+
+try {
+  const client = await connect(url, options);
+  client.on('disconnect', (reason, text) => say({ event: 'disconnect', reason, text }));
+  say({ event: 'connected', transport: client.transport, pid: process.pid });
+} catch (e) {
+  say({ event: 'error', message: e instanceof Error ? e.message : String(e) });
+  process.exit(2);
+}
