@@ -1,118 +1,67 @@
-/** The `volley` command: dispatches to subcommands, prints help, turns usage errors into exit code 2. */
+/** The `volley` command: dispatches to subcommands, prints help and the version, reports every error as one line (usage errors: exit code 2). */
 
 import { CHANNEL_KINDS, type ChannelKind } from '@volley/protocol';
-import { numberOption, parse, UsageError } from './args.js';
-import { formatAbc, runAbc } from './scenario-abc.js';
-import { formatSim, runSim } from './sim.js';
-import { describeServer, startEchoServer } from './serve.js';
-import { formatPingSummary, runPing } from './ping.js';
 import { ConnectError } from '@volley/client';
+import { numberOption, parse, UsageError } from './args.js';
+import { CommandError, reportUnexpected } from './errors.js';
+import { HELP, PING_HELP, SCENARIO_HELP, SERVE_HELP, SIM_HELP, TRANSPORTS, type Transport } from './help.js';
+import { formatPingSummary, runPing, type PingReport } from './ping.js';
+import { formatAbc, runAbc } from './scenario-abc.js';
+import { describeServer, startEchoServer } from './serve.js';
+import { formatSim, runSim } from './sim.js';
+import { version } from './version.js';
 
-const TRANSPORTS = ['webrtc', 'websocket', 'polling', 'udp'] as const;
-type Transport = (typeof TRANSPORTS)[number];
+export { crash } from './errors.js';
 
-const HELP = `volley — tools for the Volley game networking framework
-
-Usage: volley <command> [options]
-
-Commands:
-  scenario abc   the A/B/C walkthrough: a lost shot retransmitted and delivered in order
-  sim            stream messages over a simulated impaired link and report what arrived
-  serve          a development server that echoes every message back
-  ping <url>     the round trip a game sees, ping(8) style, over a chosen or automatic transport
-
-Run 'volley <command> --help' for a command's options.`;
-
-const SCENARIO_HELP = `Usage: volley scenario abc [--json] [--latency MS] [--gap MS]
-
-Plays the A/B/C walkthrough (DESIGN.md) with the real protocol over the simulated link: the server sends
-A's, B's and C's shots on a reliable-ordered channel, the link drops the first transmission of the packet
-carrying B's shot, and the timeline shows the buffering, the retransmission and the in-order delivery.
-
-Options:
-  --json         one JSON object per line: t, side (server|client|link), event, packet, message, shooter, ...
-  --latency MS   one-way link latency (default 50)
-  --gap MS       time between shots (default 50)
-  -h, --help     this help`;
-
-const SIM_HELP = `Usage: volley sim [options]
-
-Sends a stream of messages from a client to a server over a simulated link (both directions impaired,
-seeded, deterministic) and reports delivery, duplicates, order, latency and overhead.
-
-Options:
-  --messages N        messages to send (default 1000)
-  --size BYTES        message size, at least 4 (default 32)
-  --rate PER_SECOND   messages per second (default 1000)
-  --channel KIND      ${CHANNEL_KINDS.join(' | ')} (default reliable-ordered)
-  --loss P            loss probability per datagram, each direction, 0–1 (default 0)
-  --latency MS        one-way latency (default 50)
-  --jitter MS         extra random delay up to MS (default 0)
-  --duplicate P       duplication probability (default 0)
-  --reorder P         probability a datagram is held back and overtaken (default 0)
-  --seed N            seed of the link's random generator (default 1)
-  --json              print one JSON object instead of the table
-  -h, --help          this help`;
-
-const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-port 8081] [--transports webrtc,websocket,polling,udp]
-
-Starts a Volley server that echoes every message back to its sender, on the same channel, untouched.
-One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP has its own port. Stops cleanly
-(clients are told why) on Ctrl-C / SIGTERM / SIGHUP.
-
-Options:
-  --host HOST         address to listen on (default 127.0.0.1)
-  --port PORT         HTTP port (default 8080; 0 picks a free one)
-  --udp-port PORT     UDP port (default port + 1)
-  --transports LIST   comma-separated subset of ${TRANSPORTS.join(',')} (default all)
-  -h, --help          this help`;
-
-const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]
-
-Measures the round trip a game sees: client SDK → transport → server → back, against 'volley serve'.
-One line per reply (seq, time), then a summary: sent, received, loss, rtt min/avg/max/mdev, jitter, transport.
-
-Options:
-  --transport T     auto (the fallback chain picks; default) or one of ${TRANSPORTS.join(', ')}
-  --count N         probes to send (default 10)
-  --interval MS     time between probes (default 100)
-  --size BYTES      probe size, at least 12 (default 32)
-  --reliable        send on the reliable-ordered channel (default: unreliable)
-  --json            print one JSON object: transport, sent, received, lossPercent, rtt {min,avg,max,mdev,p50,p99}, jitter
-  -h, --help        this help`;
-
+/** Runs the command; resolves to its exit code. Never throws: every error is reported on stderr. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
   try {
-    switch (command) {
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        console.log(HELP);
-        return command === undefined ? 2 : 0;
-      case 'scenario':
-        return scenario(rest);
-      case 'sim':
-        return sim(rest);
-      case 'serve':
-        return await serve(rest);
-      case 'ping':
-        return await ping(rest);
-      default:
-        throw new UsageError(`unknown command '${command}'`);
-    }
+    return await dispatch(argv);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof RangeError) {
-      console.error(`volley: ${e.message}\nRun 'volley --help' for usage.`);
-      return 2;
-    }
-    if (e instanceof ConnectError) {
-      console.error(`volley: could not connect (${e.code}): ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return report(e);
   }
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(HELP);
+      return command === undefined ? 2 : 0;
+    case '-V':
+    case '--version':
+      console.log(version());
+      return 0;
+    case 'scenario':
+      return scenario(rest);
+    case 'sim':
+      return sim(rest);
+    case 'serve':
+      return await serve(rest);
+    case 'ping':
+      return await ping(rest);
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function report(e: unknown): number {
+  if (e instanceof UsageError || e instanceof RangeError) {
+    console.error(`volley: ${e.message}\nRun 'volley --help' for usage.`);
+    return 2;
+  }
+  if (e instanceof ConnectError) {
+    console.error(`volley: could not connect (${e.code}): ${e.message}`);
+    return 1;
+  }
+  if (e instanceof CommandError) {
+    console.error(e.message);
+    return 1;
+  }
+  return reportUnexpected(e);
 }
 
 function scenario(argv: string[]): number {
@@ -166,7 +115,8 @@ function sim(argv: string[]): number {
     },
   });
   console.log(values.json ? JSON.stringify(report) : formatSim(report));
-  return 0;
+  if (values.json) for (const note of report.notes) console.error(`volley sim: ${note}`);
+  return report.complete ? 0 : 1;
 }
 
 function transportList(raw: string | boolean | undefined): Transport[] {
@@ -187,20 +137,22 @@ async function serve(argv: string[]): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`serve: unexpected argument '${positionals[0]}'`);
   const port = numberOption(values, 'port', 8080, 0, 65535, true);
+  const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
+  if (host.trim() === '') throw new UsageError('--host must not be empty');
   const server = await startEchoServer({
-    host: typeof values.host === 'string' ? values.host : '127.0.0.1',
+    host,
     port,
-    udpPort: numberOption(values, 'udp-port', port === 0 ? 0 : port + 1, 0, 65535, true),
+    udpPort: numberOption(values, 'udp-port', port === 0 ? 0 : Math.min(port + 1, 65535), 0, 65535, true),
     transports: transportList(values.transports),
   });
   console.log(describeServer(server));
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     // SIGHUP too: the terminal the server was started from went away.
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     const stop = (signal: string) => {
       console.log(`volley serve: ${signal}, closing`);
       for (const s of signals) process.off(s, stop);
-      void server.close().then(resolve);
+      server.close().then(resolve, reject);
     };
     for (const s of signals) process.on(s, stop);
   });
@@ -219,21 +171,43 @@ async function ping(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('ping: expected one URL, e.g. volley ping http://127.0.0.1:8080');
   const url = positionals[0]!;
-  if (!/^https?:\/\//.test(url)) throw new UsageError(`ping: '${url}' is not an http(s) URL`);
+  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`ping: '${url}' is not an http(s) URL (an IPv6 address goes in brackets: http://[::1]:8080)`);
   const transport = (values.transport ?? 'auto') as Transport | 'auto';
   if (transport !== 'auto' && !(TRANSPORTS as readonly string[]).includes(transport)) {
     throw new UsageError(`--transport must be auto or one of ${TRANSPORTS.join(', ')}, got '${transport}'`);
   }
   const json = values.json === true;
-  const report = await runPing({
+  const options = {
     url,
     transport,
     count: numberOption(values, 'count', 10, 1, 1_000_000, true),
     interval: numberOption(values, 'interval', 100, 0, 60_000),
     size: numberOption(values, 'size', 32, 12, 60_000, true),
     reliable: values.reliable === true,
-    onReply: json ? undefined : (seq, ms, client) => console.log(`reply from ${url}: seq=${seq} transport=${client.transport} time=${ms.toFixed(3)} ms`),
-  });
+    onReply: json ? undefined : (seq: number, ms: number, client: { transport: string }) => console.log(`reply from ${url}: seq=${seq} transport=${client.transport} time=${ms.toFixed(3)} ms`),
+    onSkip: (seq: number, why: string) => console.error(`volley ping: probe ${seq} not sent: ${why}`),
+  };
+  const report = await untilInterrupted((signal) => runPing({ ...options, signal }));
+  if (report.stopped && report.stopped.why !== 'interrupted') console.error(`volley ping: ${report.stopped.message}`);
   console.log(json ? JSON.stringify(report) : formatPingSummary(report));
-  return report.received > 0 ? 0 : 1;
+  return pingExitCode(report);
+}
+
+/** Runs `task` with a signal that Ctrl-C (or SIGTERM) aborts; a second Ctrl-C kills the process as usual. */
+async function untilInterrupted<T>(task: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    return await task(controller.signal);
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+function pingExitCode(r: PingReport): number {
+  if (r.stopped && r.stopped.why !== 'interrupted') return 1;
+  return r.received > 0 ? 0 : 1;
 }

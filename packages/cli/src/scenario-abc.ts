@@ -1,7 +1,7 @@
 /**
- * `volley scenario abc`: the A/B/C walkthrough of ../shared/DESIGN.md, played by the real protocol over
- * the simulated link. A, B and C fire one after another; the server sends each shot to the client on a
- * reliable-ordered channel; the link drops the first transmission of the packet carrying B's shot.
+ * `volley scenario abc`: the A/B/C walkthrough, played by the real protocol over the simulated link.
+ * A, B and C fire one after another; the server sends each shot to the client on a reliable-ordered
+ * channel; the link drops the first transmission of the packet carrying B's shot.
  *
  * Every event below comes from the protocol's trace (server and client) or the link simulator's trace;
  * this file only translates them into the walkthrough's vocabulary and numbers the seven steps.
@@ -182,7 +182,7 @@ export function formatAbc(events: ScenarioEvent[], options: AbcOptions = { laten
   const lines: string[] = [
     `Volley A/B/C walkthrough: the real protocol over a simulated link (${options.latency} ms each way, nothing lost but`,
     "the first transmission of the packet carrying B's shot). Server → client, reliable-ordered channel 0.",
-    'Every line comes from the protocol\'s own trace. [n] marks step n of the walkthrough (DESIGN.md).',
+    'Every line comes from the protocol\'s own trace. [n] marks step n of the walkthrough.',
     '',
   ];
   const shot = (m?: number, s?: string) => (m === undefined ? '' : `message ${m}${s ? ` (${s}'s shot)` : ''}`);

@@ -1,0 +1,90 @@
+/** The help texts of the `volley` command and its subcommands, and the transports they name. */
+
+import { CHANNEL_KINDS } from '@volley/protocol';
+
+export const TRANSPORTS = ['webrtc', 'websocket', 'polling', 'udp'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+export const HELP = `volley — tools for the Volley game networking framework
+
+Usage: volley <command> [options]
+       volley --version
+
+Commands:
+  scenario abc   the A/B/C walkthrough: a lost shot retransmitted and delivered in order
+  sim            stream messages over a simulated impaired link and report what arrived
+  serve          a development server that echoes every message back
+  ping <url>     the round trip a game sees, ping(8) style, over a chosen or automatic transport
+
+Options:
+  -h, --help     this help
+  -V, --version  print the version of volley
+
+Run 'volley <command> --help' for a command's options.
+Exit status: 0 success, 1 failure (the message says why), 2 bad usage. VOLLEY_DEBUG=1 adds stack traces to unexpected errors.`;
+
+export const SCENARIO_HELP = `Usage: volley scenario abc [--json] [--latency MS] [--gap MS]
+
+Plays the A/B/C walkthrough with the real protocol over the simulated link: the server sends A's, B's
+and C's shots on a reliable-ordered channel, the link drops the first transmission of the packet
+carrying B's shot, and the timeline shows the buffering, the retransmission and the in-order delivery.
+
+Options:
+  --json         one JSON object per line: t, side (server|client|link), event, packet, message, shooter, ...
+  --latency MS   one-way link latency (default 50)
+  --gap MS       time between shots (default 50)
+  -h, --help     this help`;
+
+export const SIM_HELP = `Usage: volley sim [options]
+
+Sends a stream of messages from a client to a server over a simulated link (both directions impaired,
+seeded, deterministic) and reports delivery, duplicates, order, latency and overhead.
+
+Options:
+  --messages N        messages to send (default 1000)
+  --size BYTES        message size, at least 4 (default 32)
+  --rate PER_SECOND   messages per second (default 1000)
+  --channel KIND      ${CHANNEL_KINDS.join(' | ')} (default reliable-ordered)
+  --loss P            loss probability per datagram, each direction, 0–1 (default 0)
+  --latency MS        one-way latency (default 50)
+  --jitter MS         extra random delay up to MS (default 0)
+  --duplicate P       duplication probability (default 0)
+  --reorder P         probability a datagram is held back and overtaken (default 0)
+  --seed N            seed of the link's random generator (default 1)
+  --json              print one JSON object instead of the table
+  -h, --help          this help
+
+Simulated time is capped at messages / rate + 180 s. Messages still in flight or queued at the cap are
+reported as undelivered, not lost. Exit status 1 (with a note saying why) when the run is incomplete:
+the connection never came up or ended, or the cap was reached.`;
+
+export const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-port 8081] [--transports webrtc,websocket,polling,udp]
+
+Starts a Volley server that echoes every message back to its sender, on the same channel, untouched.
+One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP has its own port. Stops cleanly
+(clients are told why) on Ctrl-C / SIGTERM / SIGHUP.
+
+Options:
+  --host HOST         address to listen on (default 127.0.0.1; an IPv6 address such as ::1 is printed as http://[::1]:PORT)
+  --port PORT         HTTP port (default 8080; 0 picks a free one)
+  --udp-port PORT     UDP port (default port + 1)
+  --transports LIST   comma-separated subset of ${TRANSPORTS.join(',')} (default all)
+  -h, --help          this help`;
+
+export const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]
+
+Measures the round trip a game sees: client SDK → transport → server → back, against 'volley serve'.
+One line per reply (seq, time), then a summary: sent, received, loss, rtt min/avg/max/mdev, jitter, transport.
+If the server closes the session or is lost (nothing heard from it for 5 s), or on Ctrl-C, the run stops
+with a line saying why and the summary of the probes sent so far.
+
+Options:
+  --transport T     auto (the fallback chain picks; default) or one of ${TRANSPORTS.join(', ')}
+  --count N         probes to send (default 10)
+  --interval MS     time between probes (default 100)
+  --size BYTES      probe size, at least 12 (default 32)
+  --reliable        send on the reliable-ordered channel (default: unreliable)
+  --json            print one JSON object: transport, sent, received, lossPercent, rtt {min,avg,max,mdev,p50,p99}, jitter, stopped
+  -h, --help        this help
+
+Exit status: 0 when replies came back, 1 when none did or the server closed the session or was lost.`;
