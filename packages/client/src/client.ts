@@ -292,7 +292,7 @@ export class Client {
     t.close();
     const next = this.standby.sort((a, b) => a.rank - b.rank).shift();
     if (next) return this.startHandshake(next.transport, next.rank);
-    if (this.race?.live) return this.race.handshakeFailed();
+    if (this.race?.live) return this.race.handshakeFailed(t.kind);
     this.rejectConnect(new ConnectError('no-transport', `no transport worked: ${describe(this.failures)}`, [...this.failures]));
   }
 

@@ -76,9 +76,10 @@ export class TransportRace {
     if (!this.live) this.clearFallback();
   }
 
-  /** The session could not start on an open transport (no answer to CONNECT): let the plan go on. */
-  handshakeFailed(): void {
-    this.anyOpen = false;
+  /** The session could not start on the open transport of `kind` (no answer to CONNECT): let the plan go on. */
+  handshakeFailed(kind: TransportKind): void {
+    for (const a of this.attempts) if (a.kind === kind && a.state === 'open') a.state = 'failed';
+    this.anyOpen = this.attempts.some((a) => a.state === 'open');
     this.next();
   }
 
