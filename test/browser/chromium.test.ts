@@ -22,7 +22,10 @@ const COUNT = 100;
 
 describe(`Chromium (${CHROMIUM})`, () => {
   // No Chromium is a failure, never a skip: these tests are how we know the browser side works.
-  if (chromiumProblem) it('has Chromium', () => { throw new Error(`Chromium is required: ${chromiumProblem}`); });
+  if (chromiumProblem)
+    it('has Chromium', () => {
+      throw new Error(`Chromium is required: ${chromiumProblem}`);
+    });
   let page: BuiltPage | undefined;
   let server: Server | undefined;
   let browser: Browser | undefined;
@@ -61,7 +64,7 @@ describe(`Chromium (${CHROMIUM})`, () => {
       await p.waitForFunction(() => window.volleyTest !== undefined, undefined, { timeout: 10_000 });
       return await p.evaluate((o) => window.volleyTest.run(o), options);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.join('\n') || '(empty)'}`);
+      throw new Error(`${(e as Error).message}\n--- page log ---\n${log.join('\n') || '(empty)'}`, { cause: e });
     } finally {
       await context.close();
     }
@@ -73,7 +76,9 @@ describe(`Chromium (${CHROMIUM})`, () => {
         `echo median ${r.echoMs.median.toFixed(2)} / p99 ${r.echoMs.p99.toFixed(2)} / max ${r.echoMs.max.toFixed(2)} ms, ` +
         `${r.slowEchoes} over 10 ms, burst ${r.burst.echoed}/${r.burst.sent} in ${r.burst.ms.toFixed(1)} ms, ` +
         `rtt ${r.rtt.toFixed(2)} ms (${r.ping.count} ping(s), min ${r.ping.min.toFixed(2)} max ${r.ping.max.toFixed(2)})` +
-        (r.stream ? `, upgrade after ${r.stream.upgradeMs.toFixed(0)} ms, stream ${r.stream.echoed}/${r.stream.sent} (${r.stream.echoedAfterMove} after the move)` : ''),
+        (r.stream
+          ? `, upgrade after ${r.stream.upgradeMs.toFixed(0)} ms, stream ${r.stream.echoed}/${r.stream.sent} (${r.stream.echoedAfterMove} after the move)`
+          : ''),
     );
   }
 
@@ -87,10 +92,21 @@ describe(`Chromium (${CHROMIUM})`, () => {
 
   it('bundles the client for the browser with no Node-only module', () => {
     const mods = page!.modules.map((m) => m.replaceAll('\\', '/'));
-    for (const f of ['client/src/index.ts', 'client/src/transports/webrtc.ts', 'client/src/transports/websocket.ts', 'client/src/transports/polling.ts', 'protocol/src/connection.ts']) {
-      expect(mods.some((m) => m.endsWith(`packages/${f}`)), `${f} in the bundle`).toBe(true);
+    for (const f of [
+      'client/src/index.ts',
+      'client/src/transports/webrtc.ts',
+      'client/src/transports/webrtc-signaling.ts',
+      'client/src/transports/websocket.ts',
+      'client/src/transports/polling.ts',
+      'protocol/src/connection.ts',
+    ]) {
+      expect(
+        mods.some((m) => m.endsWith(`packages/${f}`)),
+        `${f} in the bundle`,
+      ).toBe(true);
     }
-    expect(mods.some((m) => m.includes('/node_modules/@geckos.io/client/'))).toBe(true);
+    // Our own WebRTC signaling (docs/transports.md): no geckos.io client code in the page.
+    expect(mods.some((m) => m.includes('/node_modules/@geckos.io/'))).toBe(false);
   });
 
   it('fails the build loudly when a Node-only module creeps into the bundle', async () => {
@@ -115,17 +131,21 @@ describe(`Chromium (${CHROMIUM})`, () => {
     expect(features.length).toBeGreaterThan(1); // Playwright's own list kept
   });
 
-  it.each(['webrtc', 'websocket', 'polling'] as const)('connects over %s (forced), echoes both ways and measures the RTT', async (kind) => {
-    const before = serverSaw.length;
-    const r = await runInPage({ transports: [kind], count: COUNT });
-    record(kind, r);
-    expect(r.transport).toBe(kind);
-    expect(r.finalTransport).toBe(kind);
-    expect(r.failures).toEqual([]);
-    expect(r.moves).toEqual([]);
-    expect(serverSaw.slice(before)).toEqual([kind]);
-    expectHealthy(r);
-  }, 40_000);
+  it.each(['webrtc', 'websocket', 'polling'] as const)(
+    'connects over %s (forced), echoes both ways and measures the RTT',
+    async (kind) => {
+      const before = serverSaw.length;
+      const r = await runInPage({ transports: [kind], count: COUNT });
+      record(kind, r);
+      expect(r.transport).toBe(kind);
+      expect(r.finalTransport).toBe(kind);
+      expect(r.failures).toEqual([]);
+      expect(r.moves).toEqual([]);
+      expect(serverSaw.slice(before)).toEqual([kind]);
+      expectHealthy(r);
+    },
+    40_000,
+  );
 
   it('the automatic chain: connected on the first transport to answer, moved to WebRTC, no message lost or reordered', async () => {
     const r = await runInPage({ stream: true, count: COUNT });

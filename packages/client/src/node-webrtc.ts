@@ -1,6 +1,6 @@
 /**
  * WebRTC for Node: puts node-datachannel's W3C polyfill (libdatachannel) on globalThis, where
- * @geckos.io/client and the webrtc transport look for RTCPeerConnection. Node only (imported by node.ts).
+ * the webrtc transport looks for RTCPeerConnection. Node only (imported by node.ts).
  */
 
 const NAMES = ['RTCPeerConnection', 'RTCSessionDescription', 'RTCIceCandidate'] as const;

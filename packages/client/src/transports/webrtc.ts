@@ -1,32 +1,22 @@
 /**
  * WebRTC client transport: one unordered, unreliable (maxRetransmits 0) data channel to the server, one
- * binary message per protocol datagram. Browser-safe: no Node import here. In Node, call
- * installNodeWebRTC() (node-webrtc.ts) first so that RTCPeerConnection exists.
+ * binary message per protocol datagram. Browser-safe: only fetch, RTCPeerConnection and timers, no Node
+ * import here. In Node, call installNodeWebRTC() (node-webrtc.ts) first so that RTCPeerConnection exists.
  *
- * @geckos.io/client 3.1.0 does the signaling against the server's /.wrtc/v2 routes on the same host and
- * port as the base URL (the path is fixed by geckos). Once connected, datagrams use the RTCDataChannel
- * itself (reached through the geckos channel's internals): geckos' own send path defers each message to a
- * microtask (a caller reusing its buffer would send changed bytes) and logs on oversize.
- *
- * Unhandled rejections, both from geckos (measured): (1) its close() fires a POST …/close whose promise
- * nobody handles — "fetch failed" when the server is gone; (2) its candidate polling (timers up to ~10 s
- * after connect; fetch errors are caught) passes each candidate to addIceCandidate() without handling
- * that promise, which rejects once the peer connection is closed. So this transport never calls geckos'
- * close(): it closes the peer connection and POSTs …/close itself, with the rejection handled (no POST
- * when the server is the one that closed), and gives its peer connection an addIceCandidate that
- * swallows errors. No process-wide handler is installed. In Node the polling timers keep the process
- * alive for up to ~10 s after the last connect.
+ * open(): the server makes the offer and the data channel (webrtc-signaling.ts does the HTTP exchange,
+ * against the server's /.wrtc/v2 routes on the base URL's host and port); here we answer it, add the
+ * server's candidates as polling brings them, and wait for the server's data channel to open. Polling
+ * stops once it is open. Every timer and request of the attempt ends when open() settles or close() is
+ * called, so a Node process exits as soon as its last transport is closed; every promise is handled.
  *
  * A close by the server is seen at once (the data channel's close event; on loopback within a few ms).
  * A server that vanishes without closing is seen when ICE gives up (peer connection 'failed'); the
- * protocol's own timeout usually comes first. A transient 'disconnected' is not a close.
+ * protocol's own timeout usually comes first. A transient 'disconnected' is not a close. Our own close()
+ * tells the server (POST …/close) so that it frees its side at once; a close by the server does not.
  */
 
-import geckos, { type ClientChannel } from '@geckos.io/client';
 import type { ClientTransport, ServerInfo } from '../transport.js';
-
-/** geckos' fixed signaling prefix. */
-const SIGNALING_PATH = '/.wrtc/v2';
+import { WebRtcSignaling } from './webrtc-signaling.js';
 
 export interface WebRtcClientOptions {
   /** STUN/TURN servers for this side's candidates. Default [] (no public STUN server is contacted). */
@@ -37,49 +27,33 @@ export interface WebRtcClientOptions {
   maxBufferedBytes?: number;
 }
 
-/** The parts of a geckos ClientChannel (3.1.0) this transport reaches into; all optional, checked at run time. */
-interface GeckosInternals {
-  connectionsManager?: {
-    localPeerConnection?: RTCPeerConnection;
-    dataChannel?: RTCDataChannel;
-    remotePeerConnection?: { id?: unknown };
-  };
-}
-
-function internals(channel: ClientChannel): GeckosInternals['connectionsManager'] {
-  return (channel as unknown as GeckosInternals).connectionsManager;
-}
-
 export class WebRtcClientTransport implements ClientTransport {
   readonly kind = 'webrtc' as const;
   readonly reliable = false;
   onDatagram: (datagram: Uint8Array) => void = () => {};
   onClose: (reason: string) => void = () => {};
-  /** The server's origin as geckos is given it, e.g. "http://127.0.0.1:8080". */
+  /** The server's origin, where signaling goes, e.g. "http://127.0.0.1:8080". */
   readonly url: string;
 
-  private readonly origin: string;
-  private readonly port: number;
   private readonly iceServers: RTCIceServer[];
   private readonly timeoutMs: number;
   private readonly maxBuffered: number;
   private state: 'new' | 'opening' | 'open' | 'closed' = 'new';
-  private channel: ClientChannel | undefined;
+  private signaling: WebRtcSignaling | undefined;
+  private pc: RTCPeerConnection | undefined;
   private dc: RTCDataChannel | undefined;
   private maxMessageSize = 65_536;
+  /** Aborted when the attempt is over (failed, abandoned or closed): ends its waits. */
+  private attempt: AbortController | undefined;
   /** Rejects a pending open() (close() during open). */
   private abortOpen: ((why: string) => void) | undefined;
   /** Removes the listeners attach() added. */
   private detach: (() => void) | undefined;
-  /** Set once free() had to wait for geckos to create the peer connection. */
-  private reaper: ReturnType<typeof setInterval> | undefined;
-  private toldServer = false;
 
   constructor(baseUrl: URL, _info: ServerInfo, options: WebRtcClientOptions = {}) {
     const secure = baseUrl.protocol === 'https:' || baseUrl.protocol === 'wss:';
-    this.origin = `${secure ? 'https:' : 'http:'}//${baseUrl.hostname}`;
-    this.port = baseUrl.port ? Number(baseUrl.port) : secure ? 443 : 80;
-    this.url = `${this.origin}:${this.port}`;
+    const port = baseUrl.port ? Number(baseUrl.port) : secure ? 443 : 80;
+    this.url = `${secure ? 'https:' : 'http:'}//${baseUrl.hostname}:${port}`;
     this.iceServers = options.iceServers ?? [];
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.maxBuffered = options.maxBufferedBytes ?? 1 << 20;
@@ -92,15 +66,14 @@ export class WebRtcClientTransport implements ClientTransport {
       this.state = 'closed';
       return Promise.reject(new Error('webrtc: RTCPeerConnection is not available here (in Node, call installNodeWebRTC() first)'));
     }
-    this.state = 'opening';
-    let channel: ClientChannel;
-    try {
-      channel = geckos({ url: this.origin, port: this.port, iceServers: this.iceServers });
-    } catch (e) {
+    if (typeof globalThis.fetch !== 'function') {
       this.state = 'closed';
-      return Promise.reject(new Error(`webrtc to ${this.url} failed: ${(e as Error).message}`));
+      return Promise.reject(new Error('webrtc: fetch is not available here'));
     }
-    this.channel = channel;
+    this.state = 'opening';
+    const attempt = new AbortController();
+    this.attempt = attempt;
+    this.signaling = new WebRtcSignaling(this.url);
 
     return new Promise<void>((resolve, reject) => {
       const settle = (error: string | undefined): void => {
@@ -109,7 +82,7 @@ export class WebRtcClientTransport implements ClientTransport {
         this.abortOpen = undefined;
         if (error === undefined) return resolve();
         this.state = 'closed';
-        this.free(channel, true);
+        this.free(true);
         reject(new Error(error));
       };
       const onAbort = (): void => settle(`webrtc open to ${this.url} aborted`);
@@ -117,25 +90,16 @@ export class WebRtcClientTransport implements ClientTransport {
       signal.addEventListener('abort', onAbort);
       this.abortOpen = (why) => settle(why);
 
-      const onConnect = (err?: Error): void => {
-        if (this.state !== 'opening') {
-          // Abandoned (abort, timeout, close) while geckos was still connecting: free what it made since.
-          this.free(channel, true);
-          return;
-        }
-        if (err) return settle(`webrtc to ${this.url} failed: ${err.message || String(err)}`);
-        const cm = internals(channel);
-        const dc = cm?.dataChannel;
-        const pc = cm?.localPeerConnection;
-        if (!dc || !pc) return settle('webrtc: unsupported @geckos.io/client version (no data channel)');
-        if (dc.readyState !== 'open') return settle(`webrtc to ${this.url}: data channel ${dc.readyState} right after connect`);
-        this.state = 'open';
-        settle(undefined);
-        this.attach(dc, pc);
-      };
-      channel.onConnect(onConnect).catch((e: unknown) => {
-        if (this.state === 'opening') settle(`webrtc to ${this.url} failed: ${(e as Error).message}`);
-      });
+      this.connect(attempt.signal).then(
+        () => {
+          if (this.state !== 'opening') return; // settled already; free() has closed everything
+          this.state = 'open';
+          settle(undefined);
+        },
+        (e: unknown) => {
+          if (this.state === 'opening') settle(`webrtc to ${this.url} failed: ${(e as Error)?.message || String(e)}`);
+        },
+      );
     });
   }
 
@@ -160,12 +124,38 @@ export class WebRtcClientTransport implements ClientTransport {
       return;
     }
     this.state = 'closed';
-    if (this.channel) this.free(this.channel, true);
+    this.free(true);
+  }
+
+  /**
+   * The attempt, up to an open data channel (then attached); rejects on any failure. Once `abandoned` is
+   * aborted (by free()) it creates nothing more, and its waits reject.
+   */
+  private async connect(abandoned: AbortSignal): Promise<void> {
+    const signaling = this.signaling!;
+    const offer = await signaling.requestOffer();
+    if (abandoned.aborted) throw new Error('abandoned');
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers.map((s) => ({ ...s })) });
+    this.pc = pc;
+    const channel = serverChannel(pc, abandoned);
+    channel.catch(() => {}); // awaited below, unless a step before fails
+    await pc.setRemoteDescription(offer);
+    const answer = await pc.createAnswer();
+    if (abandoned.aborted) throw new Error('abandoned');
+    await pc.setLocalDescription(answer);
+    await signaling.sendAnswer(pc.localDescription ?? answer);
+    if (abandoned.aborted) throw new Error('abandoned');
+    // Only once the server has our answer: a connectivity check that reaches it sooner is lost, and the
+    // next retransmission comes about a second later (measured on loopback with node-datachannel).
+    signaling.pollCandidates((candidate) => pc.addIceCandidate(candidate));
+    const dc = await channel;
+    if (abandoned.aborted) throw new Error('abandoned');
+    signaling.stopPolling();
+    this.attach(dc, pc);
   }
 
   private attach(dc: RTCDataChannel, pc: RTCPeerConnection): void {
     this.dc = dc;
-    ignoreCandidateErrors(pc);
     const size = pc.sctp?.maxMessageSize;
     if (typeof size === 'number' && size > 0 && Number.isFinite(size)) this.maxMessageSize = size;
     const onMessage = (ev: MessageEvent): void => {
@@ -174,7 +164,7 @@ export class WebRtcClientTransport implements ClientTransport {
       let bytes: Uint8Array;
       if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
       else if (ArrayBuffer.isView(data)) bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      else return; // text (geckos events) or anything else: not ours
+      else return; // text or anything else: not ours
       if (bytes.length > 0) this.onDatagram(bytes);
     };
     const onDcClose = (): void => this.died('webrtc: data channel closed by server');
@@ -202,80 +192,61 @@ export class WebRtcClientTransport implements ClientTransport {
   private died(reason: string): void {
     if (this.state !== 'open') return;
     this.state = 'closed';
-    if (this.channel) this.free(this.channel, false);
+    this.free(false);
     this.onClose(reason);
   }
 
-  /**
-   * What geckos' ClientChannel.close() does, minus its unhandled promises: close the peer connection and
-   * tell the server (POST …/close) so it frees its side at once instead of waiting for ICE. If geckos has
-   * not created the peer connection yet (the offer request is still out), checks back every 50 ms and
-   * frees it once it exists (geckos would otherwise go on connecting an abandoned attempt).
-   */
-  private free(channel: ClientChannel, tellServer: boolean): void {
+  /** Ends the attempt and frees everything: listeners, signaling (telling the server if `tellServer`), the peer connection. */
+  private free(tellServer: boolean): void {
     this.detach?.();
     this.detach = undefined;
     this.dc = undefined;
-    const cm = internals(channel);
-    const pc = cm?.localPeerConnection;
-    if (pc) {
-      ignoreCandidateErrors(pc);
-      try {
-        pc.close();
-      } catch {
-        // already closed
-      }
-    } else if (this.reaper === undefined) {
-      let left = Math.ceil(this.timeoutMs / 50) + 1;
-      const reaper = setInterval(() => {
-        if (!internals(channel)?.localPeerConnection && --left > 0) return;
-        clearInterval(reaper);
-        this.free(channel, tellServer); // this.reaper stays set: no second reaper
-      }, 50);
-      this.reaper = reaper;
-    }
-    const id = cm?.remotePeerConnection?.id;
-    if (!tellServer || this.toldServer || typeof id !== 'string' || !/^[0-9a-zA-Z]+$/.test(id)) return;
-    if (typeof fetch !== 'function') return;
-    this.toldServer = true;
+    this.attempt?.abort();
+    this.signaling?.close(tellServer);
+    const pc = this.pc;
+    this.pc = undefined;
     try {
-      fetch(`${this.url}${SIGNALING_PATH}/connections/${id}/close`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-      }).then(
-        (res) => res.body?.cancel().catch(() => {}),
-        () => {}, // the server is gone: nothing to tell
-      );
+      pc?.close();
     } catch {
-      // a malformed URL: the server times the connection out
+      // already closed
     }
   }
 }
 
-const quieted = new WeakSet<RTCPeerConnection>();
-
 /**
- * geckos polls the server for candidates on timers for ~10 s after connecting and hands each one to
- * addIceCandidate() without handling its promise, which rejects once the peer connection is closed (and
- * on any bad candidate): an unhandled rejection (measured). Makes this one peer connection swallow those.
+ * The data channel the server creates, once open (binary as ArrayBuffer). Rejects if the peer connection
+ * fails or closes first, the channel closes before opening, or `abandoned` is aborted.
  */
-function ignoreCandidateErrors(pc: RTCPeerConnection): void {
-  if (quieted.has(pc)) return;
-  quieted.add(pc);
-  const add = pc.addIceCandidate.bind(pc) as (candidate?: RTCIceCandidateInit) => Promise<void>;
-  try {
-    Object.defineProperty(pc, 'addIceCandidate', {
-      configurable: true,
-      writable: true,
-      value: (candidate?: RTCIceCandidateInit): Promise<void> => {
-        try {
-          return add(candidate).catch(() => {});
-        } catch {
-          return Promise.resolve();
-        }
-      },
-    });
-  } catch {
-    // a frozen object: nothing to do
-  }
+function serverChannel(pc: RTCPeerConnection, abandoned: AbortSignal): Promise<RTCDataChannel> {
+  return new Promise((resolve, reject) => {
+    let dc: RTCDataChannel | undefined;
+    const done = (error: string | undefined): void => {
+      pc.removeEventListener('datachannel', onChannel);
+      pc.removeEventListener('connectionstatechange', onState);
+      abandoned.removeEventListener('abort', onAbandoned);
+      dc?.removeEventListener('open', onOpen);
+      dc?.removeEventListener('close', onEarlyClose);
+      if (error !== undefined) reject(new Error(error));
+      else resolve(dc!);
+    };
+    const onChannel = (ev: RTCDataChannelEvent): void => {
+      if (dc) return; // the server makes one
+      dc = ev.channel;
+      dc.binaryType = 'arraybuffer';
+      if (dc.readyState === 'open') return done(undefined);
+      if (dc.readyState !== 'connecting') return done(`data channel ${dc.readyState} before it opened`);
+      dc.addEventListener('open', onOpen);
+      dc.addEventListener('close', onEarlyClose);
+    };
+    const onOpen = (): void => done(undefined);
+    const onEarlyClose = (): void => done('data channel closed before it opened');
+    const onState = (): void => {
+      const s = pc.connectionState;
+      if (s === 'failed' || s === 'closed') done(`peer connection ${s}`);
+    };
+    const onAbandoned = (): void => done('abandoned');
+    pc.addEventListener('datachannel', onChannel);
+    pc.addEventListener('connectionstatechange', onState);
+    abandoned.addEventListener('abort', onAbandoned);
+  });
 }

@@ -3,41 +3,35 @@
  * link, one binary data-channel message = one protocol datagram, both ways. The data channel is unordered
  * with maxRetransmits 0: the protocol's own reliability is the only one.
  *
- * What geckos.io (@geckos.io/server 3.1.0, on node-datachannel/libdatachannel) does here: the signaling
- * routes — POST /.wrtc/v2/connections (the server makes the offer), POST …/:id/remote-description,
- * GET …/:id/additional-candidates, POST …/:id/close — and creating / closing / forgetting the peer
- * connections. What this transport takes over, right after geckos creates each connection (before the
- * client can have answered, so no event can be missed):
- *  - the data channel's open / message / close callbacks and the peer connection's state callback.
- *    geckos' own open handler dereferences `channel.dataChannel`, which its close() sets to null: a
- *    connection closed while its open event is queued (a client closing at once, stop()) threw inside a
- *    native callback and aborted the whole process (measured). Its send path defers each message to a
- *    microtask and drops everything while one byte is buffered; its receive path JSON-parses text.
- *  - the HTTP side: `io.addServer(httpServer)` wraps the server's request listeners for good and, when
- *    that server closes, calls node-datachannel's process-wide cleanup() (killing every peer connection
- *    in the process, Node clients included). geckos gets a private stand-in emitter instead; one
- *    listener per HTTP server forwards /.wrtc/v2/* to geckos' handler while the transport runs and
- *    answers 503 otherwise.
+ * geckos.io itself (creating its instance, its HTTP routes, handing over each connection it creates,
+ * closing connections) is geckos-adapter.ts. This file runs the link lifecycle: right after geckos creates
+ * each connection (before the client can have answered, so no event can be missed) it takes over the data
+ * channel's open / message / close callbacks and the peer connection's state callback — geckos' own send
+ * path defers each message to a microtask and drops everything while one byte is buffered; its receive
+ * path JSON-parses text; its open handler could abort the process (geckos-adapter.ts says how).
  *
  * Media (UDP): one socket shared by all peers when `multiplex` is on (default), on `bindAddress`
  * (default ctx.host), in `portRange` (default: any free port).
  *
  * A link ends when its data channel closes or errors or its peer connection goes disconnected / failed /
  * closed: a client's close() reaches the server within milliseconds on loopback (DTLS/SCTP close; the
- * geckos client also POSTs …/close). A peer that vanishes silently is noticed by ICE consent checks
+ * Volley client also POSTs …/close). A peer that vanishes silently is noticed by ICE consent checks
  * (libjuice: tens of seconds); the protocol's own timeout usually comes first. A text message closes the
  * link; empty or oversize (> ctx.mtu) datagrams are dropped. A peer connection that is not open
  * connectTimeoutMs after its offer is closed, and at most maxPending may be in setup at once.
  */
 
-import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import geckos, { type GeckosServer } from '@geckos.io/server';
-import { pathOf } from '../http-host.js';
 import type { TransportContext, TransportLink, TransportServer } from '../transport.js';
+import {
+  closeConnection,
+  GeckosAdapter,
+  WEBRTC_SIGNALING_PATH,
+  type GeckosConnection,
+  type NativeDataChannel,
+  type NativePeerConnection,
+} from './geckos-adapter.js';
 
-/** Where geckos.io's signaling routes live on the HTTP port (fixed by @geckos.io/client). */
-export const WEBRTC_SIGNALING_PATH = '/.wrtc/v2';
+export { WEBRTC_SIGNALING_PATH } from './geckos-adapter.js';
 
 /** An ICE server, as in RTCIceServer. */
 export interface WebRtcIceServer {
@@ -84,55 +78,8 @@ export interface WebRtcTransportCounters {
   handlerErrors: number;
 }
 
-type GeckosOptions = NonNullable<Parameters<typeof geckos>[0]>;
-type GeckosConnection = GeckosServer['connectionsManager']['connections'] extends Map<unknown, infer C> ? C : never;
-type NativeDataChannel = GeckosConnection['channel']['dataChannel'];
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
-
-/** Largest signaling request body accepted; a client sending more is cut off. */
-const MAX_SIGNALING_BODY = 64 * 1024;
-
-/**
- * One request listener per HTTP server, for the process's lifetime: it hands /.wrtc/* to the transport
- * started on that server, or answers 503 when none is (HttpHost leaves /.wrtc/* to us, so a request
- * nobody answered — e.g. a client's close POST arriving after stop() — would hang until the request
- * timeout and hold server.close() up with it).
- */
-const routers = new WeakMap<Server, { active: RequestListener | undefined }>();
-
-function routerFor(server: Server): { active: RequestListener | undefined } {
-  const known = routers.get(server);
-  if (known) return known;
-  const router: { active: RequestListener | undefined } = { active: undefined };
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!pathOf(req).startsWith('/.wrtc/')) return; // HttpHost answers everything else
-    if (router.active) router.active(req, res);
-    else res.writeHead(503, { 'content-type': 'text/plain' }).end('webrtc transport not running\n');
-  });
-  routers.set(server, router);
-  return router;
-}
-
 function formatRemote(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-/** Flattens urls and folds username/credential into turn(s): URLs for libdatachannel. */
-function toGeckosIceServers(servers: readonly WebRtcIceServer[]): { urls: string }[] {
-  const out: { urls: string }[] = [];
-  for (const s of servers) {
-    for (const url of Array.isArray(s.urls) ? s.urls : [s.urls]) {
-      const m = /^(turns?):(?!\/\/)(.*)$/.exec(url);
-      if (m && s.username !== undefined && !m[2]!.includes('@')) {
-        const user = encodeURIComponent(s.username);
-        const pass = encodeURIComponent(s.credential ?? '');
-        out.push({ urls: `${m[1]}:${user}:${pass}@${m[2]}` });
-      } else {
-        out.push({ urls: url });
-      }
-    }
-  }
-  return out;
 }
 
 /** One peer connection from its offer on: `link` once its data channel is open. */
@@ -196,9 +143,8 @@ export class WebRtcTransport implements TransportServer {
   private readonly connectTimeoutMs: number;
   private readonly maxPending: number;
   private readonly maxBuffered: number;
-  private io: GeckosServer | undefined;
+  private geckos: GeckosAdapter | undefined;
   private ctx: TransportContext | undefined;
-  private onRequest: RequestListener | undefined;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   /** Every peer connection we took over, by geckos id, until it is closed. */
   private readonly peers = new Map<string, Peer>();
@@ -227,67 +173,21 @@ export class WebRtcTransport implements TransportServer {
   }
 
   async start(ctx: TransportContext): Promise<void> {
-    if (this.io) throw new Error('webrtc: already started');
-    const router = routerFor(ctx.http.server);
-    if (router.active) throw new Error('webrtc: another webrtc transport is running on this HTTP server');
+    if (this.geckos) throw new Error('webrtc: already started');
     const o = this.options;
-    const geckosOptions: GeckosOptions = {
-      iceServers: toGeckosIceServers(o.iceServers ?? []),
+    this.geckos = new GeckosAdapter(ctx.http.server, {
+      iceServers: o.iceServers ?? [],
       bindAddress: o.bindAddress ?? ctx.host,
       multiplex: o.multiplex ?? true,
-      ordered: false,
-      maxRetransmits: 0,
-      // Called by geckos before it creates each peer connection.
-      authorization: async () => {
+      ...(o.portRange ? { portRange: o.portRange } : {}),
+      admit: () => {
         if (this.pendingCount() < this.maxPending) return true;
         this.counters.refusedBusy++;
         return 503;
       },
-    };
-    // geckos clamps portRange in place: give it a copy.
-    if (o.portRange) geckosOptions.portRange = { min: o.portRange.min, max: o.portRange.max };
-    const io = geckos(geckosOptions);
-
-    // geckos' HTTP routes, on a stand-in emitter rather than the real server (see the file comment).
-    const standIn = new EventEmitter();
-    io.addServer(standIn as unknown as Server);
-    const geckosHandler = standIn.listeners('request')[0] as RequestListener | undefined;
-    if (!geckosHandler) throw new Error('webrtc: unsupported @geckos.io/server version (no request handler)');
-    const onRequest: RequestListener = (req, res) => {
-      if (!pathOf(req).startsWith(`${WEBRTC_SIGNALING_PATH}/`)) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      let handled: unknown;
-      try {
-        handled = geckosHandler.call(standIn, req, res);
-      } catch (e) {
-        handled = Promise.reject(e);
-      }
-      // geckos reads JSON bodies (the SDP answer, ~1–2 KB) with no size limit. Counted after geckos has
-      // attached its own listeners (a 'data' listener starts the flow at the next tick).
-      let bodyBytes = 0;
-      req.on('data', (chunk: Buffer) => {
-        bodyBytes += chunk.length;
-        if (bodyBytes > MAX_SIGNALING_BODY) req.destroy();
-      });
-      Promise.resolve(handled)
-        .catch(() => {
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end();
-        })
-        // A new connection is in geckos' map by the time its offer is sent: take it over now (or, if we
-        // stopped while geckos was still creating it, close it).
-        .finally(() => {
-          if (this.io === io) this.adoptNew();
-          else for (const conn of io.connectionsManager.connections.values()) void closeConnection(conn);
-        });
-    };
-
-    this.io = io;
+      onConnection: (id, conn, dc, pc) => this.adopt(id, conn, dc, pc),
+    });
     this.ctx = ctx;
-    this.onRequest = onRequest;
-    router.active = onRequest;
     const every = Math.min(Math.max(Math.floor(this.connectTimeoutMs / 4), 10), 5_000);
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
@@ -299,23 +199,18 @@ export class WebRtcTransport implements TransportServer {
    * goes with the last peer connection.
    */
   async stop(): Promise<void> {
-    const io = this.io;
-    if (!io) return;
+    const geckos = this.geckos;
+    if (!geckos) return;
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = undefined;
-    const router = this.ctx && routers.get(this.ctx.http.server);
-    if (router && router.active === this.onRequest) router.active = undefined;
-    this.onRequest = undefined;
-    this.io = undefined;
+    this.geckos = undefined;
     this.ctx = undefined;
-    const closing: Promise<void>[] = [];
     for (const peer of this.peers.values()) {
       peer.done = true;
       if (peer.link) peer.link.closed = true;
     }
     this.peers.clear();
-    for (const conn of io.connectionsManager.connections.values()) closing.push(closeConnection(conn));
-    await Promise.all(closing);
+    await geckos.stop();
   }
 
   /** @internal link.close(): close its peer connection, without onClose. */
@@ -323,30 +218,20 @@ export class WebRtcTransport implements TransportServer {
     this.finish(peer, undefined);
   }
 
-  /** Takes over every connection geckos created since last time (see the file comment). */
-  private adoptNew(): void {
-    const io = this.io;
-    if (!io) return;
-    for (const [id, conn] of io.connectionsManager.connections) {
-      if (id === undefined || this.peers.has(id)) continue;
-      const dc = conn.channel?.dataChannel;
-      const pc = conn.peerConnection;
-      if (!dc || !pc) {
-        void closeConnection(conn);
-        continue;
-      }
-      const peer: Peer = { id, conn, dc, since: performance.now(), link: undefined, done: false };
-      this.peers.set(id, peer);
-      try {
-        dc.onOpen(() => this.opened(peer));
-        dc.onClosed(() => this.finish(peer, 'webrtc: data channel closed by peer'));
-        dc.onError((err: string) => this.finish(peer, `webrtc: data channel error: ${err}`));
-        pc.onStateChange((state: string) => {
-          if (state === 'disconnected' || state === 'failed' || state === 'closed') this.finish(peer, `webrtc: peer connection ${state}`);
-        });
-      } catch {
-        this.finish(peer, undefined);
-      }
+  /** Takes over a connection geckos just created (see the file comment). */
+  private adopt(id: string, conn: GeckosConnection, dc: NativeDataChannel, pc: NativePeerConnection): void {
+    if (this.peers.has(id)) return;
+    const peer: Peer = { id, conn, dc, since: performance.now(), link: undefined, done: false };
+    this.peers.set(id, peer);
+    try {
+      dc.onOpen(() => this.opened(peer));
+      dc.onClosed(() => this.finish(peer, 'webrtc: data channel closed by peer'));
+      dc.onError((err: string) => this.finish(peer, `webrtc: data channel error: ${err}`));
+      pc.onStateChange((state: string) => {
+        if (state === 'disconnected' || state === 'failed' || state === 'closed') this.finish(peer, `webrtc: peer connection ${state}`);
+      });
+    } catch {
+      this.finish(peer, undefined);
     }
   }
 
@@ -419,21 +304,12 @@ export class WebRtcTransport implements TransportServer {
 
   /** Closes peer connections that did not open within connectTimeoutMs. */
   private sweep(): void {
-    this.adoptNew();
+    this.geckos?.adoptNew();
     const now = performance.now();
     for (const peer of [...this.peers.values()]) {
       if (peer.link || now - peer.since < this.connectTimeoutMs) continue;
       this.counters.connectTimeouts++;
       this.finish(peer, undefined);
     }
-  }
-}
-
-/** geckos' own close (data channel, peer connection, forget the id), never rejecting. */
-async function closeConnection(conn: GeckosConnection): Promise<void> {
-  try {
-    await conn.close();
-  } catch {
-    // already closed
   }
 }
