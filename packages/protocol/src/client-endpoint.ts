@@ -8,6 +8,7 @@
  *    sends RESUME on it, repeated every `resumeInterval`, until RESUMED (the session moves there:
  *    'path-changed', the connection requeues what was in flight) or REJECT ('path-refused'). Data that
  *    arrives on it before RESUMED (the server switches at RESUME) is kept and applied after the move.
+ *    Paths added together are resumed one at a time, in the order added (see `checkPaths`).
  *  - `pathClosed(path)`: a transport died. If it was the current one the host hears 'path-lost' and should
  *    find another; if none is resumed within `resumeTimeout` the session ends with TransportLost.
  *  - a current path that delivers nothing for `silence` ms is reported once as 'path-lost' ('silent'): raw
@@ -195,9 +196,13 @@ export class ClientEndpoint<P> {
     if (this.outbox.length > 0) return this.now;
     if (!c || this.ended) return Infinity;
     let t = c.nextTimeout();
-    for (const cand of this.candidates.values()) t = Math.min(t, cand.nextResumeAt);
-    if (this.lostAt < Infinity) t = Math.min(t, this.lostAt + this.resumeTimeout);
-    if (this.currentPath !== undefined && c.state === 'connected' && !this.silentReported) t = Math.min(t, this.lastArrival + this.silence);
+    // The path timers run only while connected (checkPaths): only then may they wake the host.
+    if (c.state === 'connected') {
+      const resuming = this.candidates.values().next().value;
+      if (resuming) t = Math.min(t, resuming.nextResumeAt);
+      if (this.lostAt < Infinity) t = Math.min(t, this.lostAt + this.resumeTimeout);
+      if (this.currentPath !== undefined && !this.silentReported) t = Math.min(t, this.lastArrival + this.silence);
+    }
     return Math.max(this.now, t);
   }
 
@@ -208,10 +213,15 @@ export class ClientEndpoint<P> {
     const c = this.conn!;
     if (c.state !== 'connected') return;
     const resume = encodeControl({ type: 'resume', connectionId: c.connectionId, token: c.sessionToken });
+    // Only the oldest candidate sends RESUME; the next starts once it is answered or closed. The server moves
+    // the session at each RESUME and the client at each RESUMED: two resumed at once could be taken in one
+    // order and answered in the other, leaving each side sending on a different path.
     for (const [path, cand] of this.candidates) {
-      if (cand.nextResumeAt > this.now) continue;
-      this.outbox.push({ path, datagram: resume });
-      cand.nextResumeAt = this.now + this.resumeInterval;
+      if (cand.nextResumeAt <= this.now) {
+        this.outbox.push({ path, datagram: resume });
+        cand.nextResumeAt = this.now + this.resumeInterval;
+      }
+      break;
     }
     const path = this.currentPath;
     if (path !== undefined && !this.silentReported && this.now >= this.lastArrival + this.silence) {
@@ -251,6 +261,10 @@ export class ClientEndpoint<P> {
     } else if (p.type === 'reject' && p.nonce === c.connectionId) {
       this.candidates.delete(path);
       this.events.push({ type: 'path-refused', path, reason: p.text || `reason ${p.reason}` });
+    } else if (p.type === 'disconnect' && p.connectionId === c.connectionId) {
+      // The server moved the session here and ended it before its RESUMED came: the end is still the session's.
+      c.handle(datagram, this.now);
+      this.drain();
     }
   }
 
