@@ -44,6 +44,21 @@ describe.each(KINDS)('over %s', (kind) => {
     expect(c.rtt).toBe(s.rtt.smoothed);
   });
 
+  it('reports a session closed from onConnect to a disconnect listener registered after await connect()', async () => {
+    const server = await serve({ transports: [kind] });
+    server.onConnect((s) => {
+      s.send('last words', 1);
+      s.close(DisconnectReason.Kicked, 'at once');
+    });
+    const c = track(await connect(server.address().url, { transports: [kind] }));
+    const got: unknown[] = [];
+    c.onMessage('last words', (d) => got.push(d));
+    const [reason, text] = await new Promise<[number, string]>((r) => c.on('disconnect', (...a) => r(a)));
+    expect([reason, text]).toEqual([DisconnectReason.Kicked, 'at once']);
+    expect(got).toEqual([1]);
+    expect(c.state).toBe('disconnected');
+  });
+
   it('delivers what onConnect sends to handlers registered before connect()', async () => {
     const server = await serve({ transports: [kind] });
     server.onConnect((s) => s.send('welcome', { id: s.id }));
@@ -60,7 +75,10 @@ describe('broadcast', () => {
   it('coalesces exactly like session.send: one packet per client for a turn of the event loop', async () => {
     const quiet = { pingInterval: 0, keepaliveInterval: 60_000 };
     const server = await serve({ transports: ['udp'], protocol: quiet });
-    const cs = [track(await connect(server.address().url, { transports: ['udp'], protocol: quiet })), track(await connect(server.address().url, { transports: ['udp'], protocol: quiet }))];
+    const cs = [
+      track(await connect(server.address().url, { transports: ['udp'], protocol: quiet })),
+      track(await connect(server.address().url, { transports: ['udp'], protocol: quiet })),
+    ];
     let received = 0;
     for (const c of cs) c.onAnyMessage(() => received++);
     await waitFor('two sessions', () => server.clients.length === 2 || undefined, 5000);

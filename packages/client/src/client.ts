@@ -13,8 +13,21 @@
  */
 
 import {
-  channelIndex, ClientEndpoint, decodeMessage, DisconnectReason, Emitter, encodeMessage, encodeValue, reasonName, STANDARD_CHANNELS,
-  type ChannelChoice, type ChannelOptions, type ClientEndpointEvent, type ConnectionStats, type RandomSource, type Unsubscribe,
+  channelIndex,
+  ClientEndpoint,
+  decodeMessage,
+  DisconnectReason,
+  Emitter,
+  encodeMessage,
+  encodeValue,
+  reasonName,
+  STANDARD_CHANNELS,
+  type ChannelChoice,
+  type ChannelOptions,
+  type ClientEndpointEvent,
+  type ConnectionStats,
+  type RandomSource,
+  type Unsubscribe,
 } from '@volley/protocol';
 import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './client-options.js';
 import { ConnectError, connectErrorCode, type TransportFailure } from './connect-error.js';
@@ -79,6 +92,8 @@ export class Client {
   private connecting: { resolve: (c: Client) => void; reject: (e: Error) => void } | undefined;
   /** Messages that arrived before the code after `await connect()` could register its handlers. */
   private held: Uint8Array[] | undefined = [];
+  /** The end of a session that ended while messages were held (reported after them). */
+  private endAfterHeld: { reason: number; text: string } | undefined;
   private ended = false;
   private startedConnect = false;
 
@@ -207,10 +222,15 @@ export class Client {
       throw new ConnectError('no-transport', `no transport to try: ${describe(this.failures)}`, [...this.failures]);
     }
     const done = new Promise<Client>((resolve, reject) => (this.connecting = { resolve, reject }));
-    this.race = new TransportRace(kinds, (kind) => this.make(kind), { parallel: o.upgrade, openTimeout: o.openTimeout, fallbackDelay: o.fallbackDelay }, {
-      opened: (t, rank) => this.onOpened(t, rank),
-      failed: (kind, reason) => this.onRaceFailure(kind, reason),
-    });
+    this.race = new TransportRace(
+      kinds,
+      (kind) => this.make(kind),
+      { parallel: o.upgrade, openTimeout: o.openTimeout, fallbackDelay: o.fallbackDelay },
+      {
+        opened: (t, rank) => this.onOpened(t, rank),
+        failed: (kind, reason) => this.onRaceFailure(kind, reason),
+      },
+    );
     this.race.start();
     await done;
     return this;
@@ -368,11 +388,14 @@ export class Client {
     this.timer = undefined;
     this.armedFor = next;
     if (next === Infinity) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.armedFor = Infinity;
-      this.run();
-    }, Math.max(0, Math.ceil(next - performance.now())));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.armedFor = Infinity;
+        this.run();
+      },
+      Math.max(0, Math.ceil(next - performance.now())),
+    );
   }
 
   private onEvent(e: ClientEndpointEvent<ClientTransport>): void {
@@ -421,7 +444,10 @@ export class Client {
       this.rejectConnect(new ConnectError('closed', `${reasonName(reason)}: ${text}`, [...this.failures], reason));
       return;
     }
-    if (wasConnected) this.emitter.emit('disconnect', reason, text);
+    if (!wasConnected) return;
+    // Ended before the code after `await connect()` could listen: it hears the end after what was held.
+    if (this.held) this.endAfterHeld = { reason, text };
+    else this.emitter.emit('disconnect', reason, text);
   }
 
   private shutdown(): void {
@@ -444,10 +470,10 @@ export class Client {
   private releaseHeld(): void {
     const held = this.held ?? [];
     this.held = undefined;
-    for (const d of held) {
-      if (this.ended) return;
-      this.dispatch(d);
-    }
+    for (const d of held) this.dispatch(d);
+    const end = this.endAfterHeld;
+    this.endAfterHeld = undefined;
+    if (end) this.emitter.emit('disconnect', end.reason, end.text);
   }
 
   private dispatch(data: Uint8Array): void {
@@ -466,7 +492,8 @@ export class Client {
     } else {
       const n = (this.unhandled.get(m.type) ?? 0) + 1;
       this.unhandled.set(m.type, n);
-      if (n === 1) console.warn(`volley client: no handler for message type '${m.type}' (warned once; counted in stats().unhandledMessages)`);
+      if (n === 1)
+        console.warn(`volley client: no handler for message type '${m.type}' (warned once; counted in stats().unhandledMessages)`);
     }
   }
 

@@ -213,7 +213,10 @@ export class Connection {
     this.updateTimers();
   }
 
-  /** Close: the peer is told (DISCONNECT, sent redundantly) unless we never got connected. */
+  /**
+   * Close: the peer is told (DISCONNECT, sent redundantly) unless we never got connected. Messages queued
+   * before are sent once, ahead of the first DISCONNECT (never resent after it).
+   */
   disconnect(now: number, reason: number = DisconnectReason.Closed, text = ''): void {
     this.tick(now);
     if (this.stateValue === 'pending') return this.reject(now, reason, text);
@@ -366,12 +369,20 @@ export class Connection {
     if (this.stateValue !== 'connected') return; // early (before ACCEPT) or late: ignored
     // Pass 1: every record must be acceptable before anything changes.
     const incoming = checkIncoming(datagram, {
-      received: this.received, idHistory: this.idHistory, receivers: this.receivers, idMode: this.idMode, nextSeq: this.nextSeq,
+      received: this.received,
+      idHistory: this.idHistory,
+      receivers: this.receivers,
+      idMode: this.idMode,
+      nextSeq: this.nextSeq,
     });
     if (incoming.verdict !== 'new') {
       if (incoming.verdict === 'duplicate') this.counters.duplicatePackets++;
       else this.counters.stalePackets++;
-      this.trace?.({ type: incoming.verdict === 'duplicate' ? 'packet-duplicate' : 'packet-stale', t: this.now, seq: incoming.header.sequence });
+      this.trace?.({
+        type: incoming.verdict === 'duplicate' ? 'packet-duplicate' : 'packet-stale',
+        t: this.now,
+        seq: incoming.header.sequence,
+      });
       return;
     }
     // Pass 2: apply.
@@ -467,7 +478,11 @@ export class Connection {
     for (const c of this.outbox) out.push(c);
     this.outbox.length = 0;
     if (this.stateValue === 'connected') this.flush(out);
-    if (this.stateValue === 'disconnecting' && isDue(due, Timer.Disconnect)) this.sendDisconnectCopy(out);
+    if (this.stateValue === 'disconnecting' && isDue(due, Timer.Disconnect)) {
+      // A graceful close: what was queued before disconnect() goes out ahead of the first DISCONNECT.
+      if (this.disconnectCopiesLeft === this.options.disconnectCopies) this.flush(out);
+      this.sendDisconnectCopy(out);
+    }
     for (const d of out) {
       this.counters.packetsSent++;
       this.counters.bytesSent += d.length;
@@ -567,15 +582,24 @@ export class Connection {
       this.counters.retransmissions++;
       const m = r.unit.message;
       this.trace?.({
-        type: 'message-retransmitted', t: now, channel: m.channel, id: wrap(m.id),
+        type: 'message-retransmitted',
+        t: now,
+        channel: m.channel,
+        id: wrap(m.id),
         ...(m.fragmented ? { fragment: [r.unit.unit, m.units] as [number, number] } : {}),
-        seq: wrap(seq), previousSeq: wrap(r.previous),
+        seq: wrap(seq),
+        previousSeq: wrap(r.previous),
       });
     }
     if (this.trace) {
       this.trace({
-        type: 'packet-sent', t: now, seq: wrap(seq), size: p.bytes.length,
-        ...(ack ? { ack: ack.ack } : {}), acked: newlyAcked.map(wrap), records: p.trace!,
+        type: 'packet-sent',
+        t: now,
+        seq: wrap(seq),
+        size: p.bytes.length,
+        ...(ack ? { ack: ack.ack } : {}),
+        acked: newlyAcked.map(wrap),
+        records: p.trace!,
       });
     }
     this.lastSentAt = now;
@@ -589,8 +613,15 @@ export class Connection {
   stats(now: number = this.now): ConnectionStats {
     this.tick(now);
     return buildStats({
-      now: this.now, state: this.stateValue, rtt: this.rtt, rttWindow: this.rttWindow, ping: this.pinger.stats(this.now),
-      counters: this.counters, senders: this.senders, receivers: this.receivers, inFlight: this.sent.size,
+      now: this.now,
+      state: this.stateValue,
+      rtt: this.rtt,
+      rttWindow: this.rttWindow,
+      ping: this.pinger.stats(this.now),
+      counters: this.counters,
+      senders: this.senders,
+      receivers: this.receivers,
+      inFlight: this.sent.size,
     });
   }
 
