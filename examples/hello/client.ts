@@ -1,7 +1,7 @@
 // The browser side: connect, send, receive, show the lag.
 import { connect } from '@volley/client';
 
-const client = await connect(location.origin); // WebRTC if it can, else WebSocket, else long-polling
+const client = await connect(location.origin); // on the first of WebRTC/WebSocket to answer, then WebRTC
 const form = document.querySelector('form')!;
 const input = form.querySelector('input')!;
 const log = document.querySelector('#log')!;
