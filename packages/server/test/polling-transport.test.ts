@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PollingClientTransport } from '../../client/src/transports/polling.js';
-import type { ServerInfo } from '../../client/src/transport.js';
+import { PollingClientTransport } from '@volley/client';
+import type { ServerInfo } from '@volley/client';
 import type { TransportLink } from '../src/transport.js';
 import { encodeBatch, parseBatch } from '@volley/protocol';
 import { PollingTransport, type PollingTransportOptions } from '../src/transports/polling.js';
@@ -262,20 +262,32 @@ describe('polling transport', () => {
     expect(status).toBe(413);
   });
 
+  // Hold and abandon times run on an injected clock: the test moves it, the sweep (every ~12 ms) acts on it.
   it('an abandoned link is reclaimed with onClose("poll abandoned")', async () => {
-    const rig = await startRig({ holdMs: 50, abandonMs: 150 });
+    let now = 1_000_000;
+    const rig = await startRig({ holdMs: 50, abandonMs: 150, clock: () => now });
     const key = await openKey(rig);
+    now += 149;
+    await new Promise((r) => setTimeout(r, 60)); // several sweeps: not abandoned yet
+    expect(rig.closes).toEqual([]);
+    now += 2;
     await until(() => rig.closes.length === 1, 3000);
     expect(rig.closes).toEqual(['poll abandoned']);
     expect((await fetch(`${rig.poll}/${key}`)).status).toBe(404);
   });
 
   it('a client that keeps polling is not abandoned', async () => {
-    const rig = await startRig({ holdMs: 50, abandonMs: 150 });
+    let now = 1_000_000;
+    const rig = await startRig({ holdMs: 50, abandonMs: 150, clock: () => now });
     const t = client(rig);
     await t.open(new AbortController().signal);
-    await new Promise((r) => setTimeout(r, 500));
+    // Ten abandon periods pass; each held GET ends with 204 at its hold time and the client polls again.
+    for (let i = 0; i < 30; i++) {
+      now += 50;
+      await new Promise((r) => setTimeout(r, 15));
+    }
     expect(rig.closes).toEqual([]);
+    expect(rig.links).toHaveLength(1);
   });
 
   it('a link whose client stops polling is closed past maxQueuedBytes', async () => {

@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UdpClientTransport } from '../../client/src/transports/udp.js';
-import type { ServerInfo } from '../../client/src/transport.js';
+import { UdpClientTransport } from '@volley/client';
+import type { ServerInfo } from '@volley/client';
 import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
 import { UDP_COOKIE_BUCKET_MS, UDP_COOKIE_FRAME_SIZE, UDP_HELLO_SIZE, UdpFrame } from '@volley/protocol';
@@ -312,7 +312,9 @@ describe('UdpTransport + UdpClientTransport', () => {
   });
 
   it('link.close() forgets the link id; idle links close with onClose("idle")', async () => {
-    const s = await echoServer({ idleMs: 400 });
+    // Idle time runs on an injected clock (the sweep, every 100 ms here, acts on it).
+    let now = Date.now();
+    const s = await echoServer({ idleMs: 400, clock: () => now });
     const c1 = client(s);
     await establish(c1);
     const c2 = client(s);
@@ -325,6 +327,9 @@ describe('UdpTransport + UdpClientTransport', () => {
     c1.send(new Uint8Array([1]));
     await until(() => s.transport.counters.unknownLink === before + 1);
 
+    await sleep(150);
+    expect(s.closes).toEqual([]); // nothing is idle until the clock says so
+    now += 400;
     await until(() => s.closes.length === 1, 2000);
     expect(s.closes).toEqual(['idle']); // only c2's link: c1's was closed by us, no onClose
     expect(s.transport.linkCount).toBe(0);

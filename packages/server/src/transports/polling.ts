@@ -34,6 +34,8 @@ export interface PollingTransportOptions {
   maxDatagram?: number;
   /** Cap on one GET response body; the rest waits for the next poll. Default 64 KiB. */
   maxResponseBytes?: number;
+  /** Clock (ms) for hold and abandon times; default Date.now. Tests inject their own. */
+  clock?: () => number;
 }
 
 const KEY_BYTES = 16;
@@ -57,6 +59,8 @@ export class PollingTransport implements TransportServer {
   private readonly links = new Map<string, PollingLink>();
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
+  /** @internal Read by the links too. */
+  readonly clock: () => number;
 
   constructor(options: PollingTransportOptions = {}) {
     this.prefix = (options.prefix ?? '/volley/poll').replace(/\/+$/, '');
@@ -66,6 +70,7 @@ export class PollingTransport implements TransportServer {
     this.maxQueuedBytes = options.maxQueuedBytes ?? 1 << 20;
     this.maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
     this.maxDatagramOption = options.maxDatagram;
+    this.clock = options.clock ?? Date.now;
   }
 
   async start(ctx: TransportContext): Promise<void> {
@@ -74,7 +79,7 @@ export class PollingTransport implements TransportServer {
     ctx.http.route(this.prefix, (req, res, path) => this.handle(ctx, req, res, path));
     // One sweep for every link: ends held GETs (204) and reclaims abandoned links.
     const every = Math.max(10, Math.min(1000, Math.floor(Math.min(this.holdMs, this.abandonMs) / 4)));
-    this.sweepTimer = setInterval(() => this.sweep(Date.now()), every);
+    this.sweepTimer = setInterval(() => this.sweep(this.clock()), every);
     this.sweepTimer.unref();
   }
 
@@ -125,7 +130,7 @@ export class PollingTransport implements TransportServer {
     }
     const link = this.links.get(m[1]!);
     if (!link) return reply(req, res, 404, 'unknown or expired link key');
-    if (method === 'GET') return link.poll(req, res, Date.now());
+    if (method === 'GET') return link.poll(req, res, this.clock());
     if (method === 'DELETE') {
       req.resume();
       link.closedByClient();
@@ -139,7 +144,7 @@ export class PollingTransport implements TransportServer {
     let key: string;
     do key = randomBytes(KEY_BYTES).toString('hex');
     while (this.links.has(key));
-    const link = new PollingLink(this, key, remoteOf(req), Date.now());
+    const link = new PollingLink(this, key, remoteOf(req), this.clock());
     this.links.set(key, link);
     res.writeHead(200, { ...BASE_HEADERS, 'content-type': 'application/octet-stream', 'content-length': KEY_BYTES });
     res.end(Buffer.from(key, 'hex'));
@@ -147,7 +152,7 @@ export class PollingTransport implements TransportServer {
   }
 
   private async receive(link: PollingLink, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    link.touch(Date.now());
+    link.touch(this.clock());
     const body = await readBody(req, this.maxBodyBytes);
     if (body === 'aborted') return; // the client went away mid-body: nothing to answer
     if (body === 'too-large') return tooLarge(req, res, `body larger than ${this.maxBodyBytes} bytes`);
@@ -157,7 +162,7 @@ export class PollingTransport implements TransportServer {
       return reply(req, res, 400, parsed);
     }
     if (link.state !== 'open') return reply(req, res, 410, 'link closed by server');
-    link.touch(Date.now());
+    link.touch(this.clock());
     for (const d of parsed) {
       if (link.state !== 'open') break;
       link.onDatagram(d);
@@ -201,7 +206,7 @@ class PollingLink implements TransportLink {
       this.flushScheduled = true;
       queueMicrotask(() => {
         this.flushScheduled = false;
-        this.flush(Date.now());
+        this.flush(this.transport.clock());
       });
     }
   }
@@ -211,7 +216,7 @@ class PollingLink implements TransportLink {
     if (this.queue.length === 0) return this.end(410, 'link closed by server');
     // Datagrams queued just before close (a DISCONNECT) still go out; the next GET after them gets 410.
     this.state = 'draining';
-    this.flush(Date.now());
+    this.flush(this.transport.clock());
   }
 
   touch(now: number): void {
@@ -228,7 +233,7 @@ class PollingLink implements TransportLink {
     res.on('close', () => {
       if (this.pending?.res !== res) return;
       this.pending = undefined; // the client gave up on this GET
-      this.lastSeen = Date.now();
+      this.lastSeen = this.transport.clock();
     });
     if (this.queue.length > 0) this.flush(now);
   }
@@ -290,7 +295,6 @@ class PollingLink implements TransportLink {
   }
 }
 
-
 /** Reads a request body up to `max` bytes; past that stops reading ('too-large'). */
 function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | 'too-large' | 'aborted'> {
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -326,7 +330,12 @@ function tooLarge(req: IncomingMessage, res: ServerResponse, text: string): void
   if (res.headersSent || res.destroyed) return;
   res.shouldKeepAlive = false;
   const body = `${text}\n`;
-  res.writeHead(413, { ...BASE_HEADERS, connection: 'close', 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(413, {
+    ...BASE_HEADERS,
+    connection: 'close',
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body, () => {
     // Give the client a moment to read the answer, then cut the connection instead of draining the body.
     setTimeout(() => req.socket.destroy(), 50).unref();
