@@ -1,10 +1,10 @@
 /**
- * The A/B/C walkthrough (DESIGN.md), checked step by step against the protocol's own trace as
+ * The A/B/C walkthrough (README.md, docs/protocol.md), checked step by step against the protocol's own trace as
  * `volley scenario abc` reports it.
  */
 
 import { describe, expect, it } from 'vitest';
-import { runAbc, type ScenarioEvent } from '../packages/cli/src/scenario-abc.js';
+import { runAbc, type ScenarioEvent } from 'volley';
 
 describe('A/B/C walkthrough', () => {
   const events = runAbc({ latency: 50, gap: 50 });
@@ -66,7 +66,7 @@ describe('A/B/C walkthrough', () => {
     expect(delivered).toEqual(['A', 'B', 'C']);
   });
 
-  it('drops nothing but the first transmission of B\'s packet', () => {
+  it("drops nothing but the first transmission of B's packet", () => {
     const drops = events.filter((e) => e.side === 'link' && e.event === 'drop');
     expect(drops).toHaveLength(1);
     expect(drops[0]).toMatchObject({ packet: 1, shooters: ['B'] });

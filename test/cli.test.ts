@@ -38,8 +38,8 @@ function start(args: string[], hardKillMs = 30_000): Volley {
   children.add(child);
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const hardKill = setTimeout(() => child.kill('SIGKILL'), hardKillMs); // bound: never leave it running
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
@@ -130,7 +130,10 @@ describe('volley CLI', () => {
     expect(debug.stderr).toMatch(/^volley: boom$/m);
     expect(debug.stderr).toMatch(STACK);
     // Thrown from a timer while serving: out of main's reach, still one line.
-    const late = runWith(['--import', 'data:text/javascript,setTimeout(()=>{throw new Error("late")},200)'], ['serve', '--port', '0', '--transports', 'websocket']);
+    const late = runWith(
+      ['--import', 'data:text/javascript,setTimeout(()=>{throw new Error("late")},200)'],
+      ['serve', '--port', '0', '--transports', 'websocket'],
+    );
     expect(late.status).toBe(1);
     expect(late.stderr.trim()).toBe('volley: late');
   });
@@ -160,7 +163,17 @@ describe('volley sim', () => {
     const r = run('sim', '--loss', '0.2', '--duplicate', '0.1', '--reorder', '0.1', '--jitter', '20', '--messages', '3000', '--json');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ sent: 3000, delivered: 3000, duplicates: 0, outOfOrder: 0, lost: 0, undelivered: 0, complete: true, notes: [], seed: 1 });
+    expect(report).toMatchObject({
+      sent: 3000,
+      delivered: 3000,
+      duplicates: 0,
+      outOfOrder: 0,
+      lost: 0,
+      undelivered: 0,
+      complete: true,
+      notes: [],
+      seed: 1,
+    });
     expect(report.retransmissions).toBeGreaterThan(0);
     expect(report.bytesOnWire).toBeGreaterThan(report.payloadBytes);
     for (const k of ['p50', 'p95', 'p99', 'max']) expect(report.latencyMs[k]).toBeGreaterThan(0);
@@ -189,7 +202,9 @@ describe('volley sim', () => {
     expect(r.sent).toBe(r.delivered + r.undelivered);
     expect(r.notSent).toBe(20000 - r.sent);
     expect(r.simulatedMs).toBe(r.timeCapMs);
-    const capNote = new RegExp(`^${r.undelivered} messages still in flight or queued when the simulated-time cap \\([\\d.]+ s\\) was reached: not lost$`);
+    const capNote = new RegExp(
+      `^${r.undelivered} messages still in flight or queued when the simulated-time cap \\([\\d.]+ s\\) was reached: not lost$`,
+    );
     expect(r.notes.some((n: string) => capNote.test(n))).toBe(true);
     expect(r.notes.some((n: string) => /messages not sent by the simulated-time cap .*backpressure/.test(n))).toBe(true);
     const table = run(...args);
@@ -278,8 +293,11 @@ describe('volley ping', () => {
     await server.listen();
     const ping = (...args: string[]) =>
       new Promise<Record<string, unknown>>((resolve, reject) =>
-        execFile(process.execPath, [bin, 'ping', server.address().url, '--count', '20', '--interval', '2', '--json', ...args], { timeout: 60_000 }, (err, stdout) =>
-          err ? reject(err) : resolve(JSON.parse(stdout) as Record<string, unknown>),
+        execFile(
+          process.execPath,
+          [bin, 'ping', server.address().url, '--count', '20', '--interval', '2', '--json', ...args],
+          { timeout: 60_000 },
+          (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as Record<string, unknown>)),
         ),
       );
     try {

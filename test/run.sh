@@ -1,7 +1,7 @@
 #!/bin/sh
 # npm test: type-check everything, then run every test. The network parts only ever use loopback; when we
 # can (root, `unshare`, `ip`), the whole run happens in a fresh network namespace that has nothing but
-# loopback, so no test can reach any other address even by mistake (docs: ../shared/PLATFORM.md).
+# loopback, so no test can reach any other address even by mistake.
 set -e
 if [ -z "${VOLLEY_TEST_ISOLATED:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 \
   && command -v ip >/dev/null 2>&1 && unshare -n true 2>/dev/null; then

@@ -76,7 +76,8 @@ describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
   it('passes auth to onAuth, which accepts with user data or rejects with a reason the client receives', async () => {
     const server = await serve({
       ...only,
-      onAuth: (auth) => ((auth as { token?: string })?.token === 'good' ? { accept: true, user: { name: 'ada' } } : { accept: false, reason: 'bad token' }),
+      onAuth: (auth) =>
+        (auth as { token?: string })?.token === 'good' ? { accept: true, user: { name: 'ada' } } : { accept: false, reason: 'bad token' },
     });
     const ok = await client(server, { ...only, auth: { token: 'good' } });
     expect(ok.state).toBe('connected');
@@ -88,7 +89,7 @@ describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
     expect((err as ConnectError).message).toContain('bad token');
   });
 
-  it('rejects an oversize message at send() with a clear error (the client uses the server\'s limits)', async () => {
+  it("rejects an oversize message at send() with a clear error (the client uses the server's limits)", async () => {
     const server = await serve({ ...only, limits: { maxMessageSize: 1000 } });
     const c = await client(server, only);
     expect(() => c.send('x', new Uint8Array(2000))).toThrow(SendError);
@@ -166,7 +167,11 @@ describe('fallback', () => {
     });
     front.on('upgrade', (req, socket, head) => {
       const up = net.connect(real.port, '127.0.0.1', () => {
-        up.write(`${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join('\r\n')}\r\n\r\n`);
+        up.write(
+          `${req.method} ${req.url} HTTP/1.1\r\n${Object.entries(req.headers)
+            .map(([k, v]) => `${k}: ${String(v)}`)
+            .join('\r\n')}\r\n\r\n`,
+        );
         up.write(head);
         socket.pipe(up).pipe(socket);
       });
@@ -200,7 +205,10 @@ describe('fallback', () => {
 });
 
 describe('migration', () => {
-  for (const [from, to] of [['websocket', 'polling'], ['udp', 'websocket']] as const) {
+  for (const [from, to] of [
+    ['websocket', 'polling'],
+    ['udp', 'websocket'],
+  ] as const) {
     it(`keeps 10 000 reliable-ordered messages each way exact when ${from} dies mid-stream (→ ${to})`, async () => {
       // A window large enough for all 10 000 messages to be in flight at once (the client takes the layout from the server).
       const channels = [{ kind: 'reliable-ordered' as const, window: 16384, maxQueuedBytes: 16 << 20 }, { kind: 'unreliable' as const }];

@@ -137,7 +137,10 @@ class ProtocolFlow implements Flow {
   private progressAt = 0;
   private readonly buf = new Uint8Array(MESSAGE_SIZE);
 
-  constructor(readonly name: string, loss: number) {
+  constructor(
+    readonly name: string,
+    loss: number,
+  ) {
     const channels: ChannelOptions[] = [{ kind: 'reliable-ordered' }];
     this.pair = new ConnectionPair({
       server: { channels },
@@ -304,7 +307,12 @@ function allocations(flow: Flow): Allocation {
 }
 
 function snapshot(flow: ProtocolFlow): { client: ConnectionStats; server: ConnectionStats; simNow: number; backpressure: number } {
-  return { client: flow.pair.client.stats(), server: flow.pair.server.stats(), simNow: flow.pair.sim.now, backpressure: flow.backpressureErrors };
+  return {
+    client: flow.pair.client.stats(),
+    server: flow.pair.server.stats(),
+    simNow: flow.pair.sim.now,
+    backpressure: flow.backpressureErrors,
+  };
 }
 
 interface Spec {
@@ -378,7 +386,12 @@ export function runProtocolBench(messages = MESSAGES, warmupMessages = WARMUP_ME
     const allocation = allocations(flow);
     flow.settle();
     const run = pickMedian(caseRuns[i]!);
-    return { ...run, ratioToBaseline: run.messagesPerSecond / baseline.messagesPerSecond, bytesAllocatedPerMessage: allocation.bytesPerMessage, allocation };
+    return {
+      ...run,
+      ratioToBaseline: run.messagesPerSecond / baseline.messagesPerSecond,
+      bytesAllocatedPerMessage: allocation.bytesPerMessage,
+      allocation,
+    };
   });
   return {
     config: { messageSize: MESSAGE_SIZE, latencyMs: LATENCY_MS, messages, warmupMessages, minSeconds: MIN_SECONDS, repeats },

@@ -143,7 +143,14 @@ interface Peer {
   /** Set by the benchmark: a fault seen outside an echo (server error, disconnect). */
   onFault: (why: string) => void;
   /** Volley: the client's connection stats. */
-  stats?: () => { packetsSent: number; bytesSent: number; packetsReceived: number; retransmissions: number; packetsLost: number; spuriousLosses: number };
+  stats?: () => {
+    packetsSent: number;
+    bytesSent: number;
+    packetsReceived: number;
+    retransmissions: number;
+    packetsLost: number;
+    spuriousLosses: number;
+  };
   close(): Promise<void>;
 }
 
@@ -168,13 +175,14 @@ function check(data: Uint8Array, expected: number): void {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Resolves with `p`, or rejects after `ms` (the timer is cleared either way). */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Fault(`${what}: no answer within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Fault(`${what}: no answer within ${ms} ms`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -198,18 +206,26 @@ async function wsBaseline(): Promise<{ peer: Peer; connectMs: number }> {
     await within(new Promise<void>((r) => wss.close(() => r())), 5000, 'ws server close').catch(() => {});
   };
   try {
-    await within(new Promise<void>((resolve, reject) => {
-      wss.once('listening', resolve);
-      wss.once('error', reject);
-    }), 5000, 'ws server listen');
+    await within(
+      new Promise<void>((resolve, reject) => {
+        wss.once('listening', resolve);
+        wss.once('error', reject);
+      }),
+      5000,
+      'ws server listen',
+    );
     const address = wss.address();
     if (typeof address !== 'object' || address === null) throw new Error('ws server has no address');
     const started = performance.now();
     const ws = new WebSocket(`ws://127.0.0.1:${address.port}`, { perMessageDeflate: false });
-    await within(new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    }), OPEN_TIMEOUT_MS, 'ws connect');
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      }),
+      OPEN_TIMEOUT_MS,
+      'ws connect',
+    );
     const connectMs = performance.now() - started;
     const peer: Peer = {
       send: (d) => ws.send(d),
@@ -217,7 +233,11 @@ async function wsBaseline(): Promise<{ peer: Peer; connectMs: number }> {
       onFault: () => {},
       close: async () => {
         ws.close();
-        await within(new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', () => r()))), 2000, 'ws client close').catch(() => ws.terminate());
+        await within(
+          new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : ws.once('close', () => r()))),
+          2000,
+          'ws client close',
+        ).catch(() => ws.terminate());
         await stopServer();
       },
     };
@@ -341,7 +361,7 @@ async function measureRtt(peer: Peer, count: number, warmup: number): Promise<Rt
       w.reject(fault);
     }
   };
-  let capped = false;
+  let capped: boolean;
   /** `n` echoes (or until `ms` have passed); their round trips in µs. */
   const echoes = async (n: number, ms: number): Promise<number[]> => {
     const samples: number[] = [];
@@ -383,10 +403,14 @@ async function fetchReference(): Promise<RttResult> {
     });
   });
   try {
-    await within(new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    }), 5000, 'http server listen');
+    await within(
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve());
+      }),
+      5000,
+      'http server listen',
+    );
     const address = server.address();
     if (typeof address !== 'object' || address === null) throw new Error('http server has no address');
     const url = `http://127.0.0.1:${address.port}/`;
@@ -400,7 +424,11 @@ async function fetchReference(): Promise<RttResult> {
           break;
         }
         const t0 = performance.now();
-        const res = await within(fetch(url, { method: 'POST', body: message(i) as Uint8Array<ArrayBuffer> }), ECHO_TIMEOUT_MS, `fetch #${i}`);
+        const res = await within(
+          fetch(url, { method: 'POST', body: message(i) as Uint8Array<ArrayBuffer> }),
+          ECHO_TIMEOUT_MS,
+          `fetch #${i}`,
+        );
         await res.arrayBuffer();
         if (res.status !== 204) throw new Fault(`fetch #${i}: HTTP ${res.status}`);
         samples.push((performance.now() - t0) * 1000);
@@ -499,7 +527,16 @@ async function measureThroughput(peer: Peer, onTimedStart: () => void, onTimedEn
     if (echoed !== sent) throw new Fault(`${sent} sent, ${echoed} echoed ${DRAIN_TIMEOUT_MS} ms after the stream stopped`);
     const messages = e1 - e0;
     const seconds = (t1 - t0) / 1000;
-    const result: ThroughputResult = { channel: CHANNEL, window: WINDOW, messages, seconds, messagesPerSecond: messages / seconds, backpressureWaits, gcs, gcMs };
+    const result: ThroughputResult = {
+      channel: CHANNEL,
+      window: WINDOW,
+      messages,
+      seconds,
+      messagesPerSecond: messages / seconds,
+      backpressureWaits,
+      gcs,
+      gcMs,
+    };
     if (before && after && messages > 0) {
       const per = (x: number): number => Math.round((x / messages) * 1000) / 1000;
       result.packetsSentPerMessage = per(after.packetsSent - before.packetsSent);
@@ -581,7 +618,14 @@ class FetchMeter {
 
 async function runCase(name: string, transport: TransportKind | 'ws', deadline: number): Promise<TransportCase> {
   const result: TransportCase = {
-    name, transport, connectMs: 0, rtt: null, throughput: null, rttMedianRatioToBaseline: null, rttP99RatioToBaseline: null, throughputRatioToBaseline: null,
+    name,
+    transport,
+    connectMs: 0,
+    rtt: null,
+    throughput: null,
+    rttMedianRatioToBaseline: null,
+    rttP99RatioToBaseline: null,
+    throughputRatioToBaseline: null,
   };
   if (performance.now() > deadline) {
     result.error = `skipped: the benchmark's ${BUDGET_MS / 1000} s budget ran out`;
@@ -639,7 +683,8 @@ export async function runTransportsBench(): Promise<TransportsBenchResult> {
       c.rttMedianRatioToBaseline = c.rtt.medianUs / baseline.rtt.medianUs;
       c.rttP99RatioToBaseline = c.rtt.p99Us / baseline.rtt.p99Us;
     }
-    if (c.throughput && baseline.throughput) c.throughputRatioToBaseline = c.throughput.messagesPerSecond / baseline.throughput.messagesPerSecond;
+    if (c.throughput && baseline.throughput)
+      c.throughputRatioToBaseline = c.throughput.messagesPerSecond / baseline.throughput.messagesPerSecond;
     cases.push(c);
   }
   if (baseline.rtt) {
@@ -682,7 +727,21 @@ export async function runTransportsBench(): Promise<TransportsBenchResult> {
 
 /** The stderr table: one row per case, with the ratios to the baseline. */
 export function transportsTable(r: TransportsBenchResult): string {
-  const head = ['case', 'connect ms', 'RTT med µs', 'p99 µs', 'echoes', 'RTT ×ws', 'p99 ×ws', 'GCs/ms', 'msg/s', 'msg/s ×ws', 'pkts/msg', 'GC %', 'retx'];
+  const head = [
+    'case',
+    'connect ms',
+    'RTT med µs',
+    'p99 µs',
+    'echoes',
+    'RTT ×ws',
+    'p99 ×ws',
+    'GCs/ms',
+    'msg/s',
+    'msg/s ×ws',
+    'pkts/msg',
+    'GC %',
+    'retx',
+  ];
   const f = (x: number | null | undefined, d: number): string => (x === null || x === undefined ? '-' : x.toFixed(d));
   const body = [r.baseline, ...r.cases].map((c) => [
     c.name + (c.error ? ' (FAILED)' : '') + (c.rtt?.capped ? ' (RTT CAPPED)' : ''),
@@ -696,7 +755,7 @@ export function transportsTable(r: TransportsBenchResult): string {
     c.throughput ? Math.round(c.throughput.messagesPerSecond).toLocaleString('en-US') : '-',
     f(c.throughputRatioToBaseline, 3),
     f(c.throughput?.packetsSentPerMessage, 3),
-    c.throughput ? ((c.throughput.gcMs / 10 / c.throughput.seconds)).toFixed(0) : '-',
+    c.throughput ? (c.throughput.gcMs / 10 / c.throughput.seconds).toFixed(0) : '-',
     c.throughput?.retransmissions === undefined ? '-' : String(c.throughput.retransmissions),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
@@ -706,7 +765,7 @@ export function transportsTable(r: TransportsBenchResult): string {
     `RTT: ${r.config.rttEchoes} sequential echoes after ${r.config.rttWarmup} (or ${r.config.rttWarmupMs} ms: ` +
       `${[r.baseline, ...r.cases].map((c) => c.rtt?.warmup ?? '-').join('/')}); GCs/ms: collections in them and their pause. ` +
       `msg/s: ${r.config.channel}, ${r.config.window} outstanding, ${r.config.throughputMs / 1000} s; ` +
-      'pkts/msg: Volley datagrams sent per message (a tick\'s sends share one), the bare ws sends a frame per message; ' +
+      "pkts/msg: Volley datagrams sent per message (a tick's sends share one), the bare ws sends a frame per message; " +
       'GC %: of the msg/s span in GC pauses; retx: reliable messages resent (UDP/WebRTC).',
   );
   for (const c of [r.baseline, ...r.cases]) if (c.error) lines.push(`${c.name}: ${c.error}`);

@@ -86,9 +86,18 @@ export async function buildPage(root: string, options: { quiet?: boolean } = {})
           { find: /^@volley\/protocol$/, replacement: src('protocol') },
         ],
       },
-      build: { outDir: dir, emptyOutDir: true, minify: false, sourcemap: false, reportCompressedSize: false, modulePreload: { polyfill: false } },
+      build: {
+        outDir: dir,
+        emptyOutDir: true,
+        minify: false,
+        sourcemap: false,
+        reportCompressedSize: false,
+        modulePreload: { polyfill: false },
+      },
     });
-    const outputs = (Array.isArray(result) ? result : [result]) as { output: ({ type: 'chunk'; code: string; moduleIds: string[]; imports: string[] } | { type: 'asset' })[] }[];
+    const outputs = (Array.isArray(result) ? result : [result]) as {
+      output: ({ type: 'chunk'; code: string; moduleIds: string[]; imports: string[] } | { type: 'asset' })[];
+    }[];
     const modules: string[] = [];
     let code = '';
     for (const out of outputs) {
@@ -102,7 +111,8 @@ export async function buildPage(root: string, options: { quiet?: boolean } = {})
     }
     const bad = modules.map((m) => [m, nodeOnly(m)] as const).filter(([, why]) => why);
     if (bad.length) throw new Error(`Node-only module(s) in the browser bundle:\n${bad.map(([m, why]) => `  ${m}: ${why}`).join('\n')}`);
-    const leftover = /\bfrom\s*["'](node:[^"']+|dgram|ws|node-datachannel[^"']*|@geckos\.io\/server)["']|\brequire\(\s*["'][^"']+["']\s*\)/.exec(code);
+    const leftover =
+      /\bfrom\s*["'](node:[^"']+|dgram|ws|node-datachannel[^"']*|@geckos\.io\/server)["']|\brequire\(\s*["'][^"']+["']\s*\)/.exec(code);
     if (leftover) throw new Error(`browser bundle still imports a module at run time: ${leftover[0]}`);
     return { dir, modules, code, buildMs: performance.now() - started, remove: () => rmSync(dir, { recursive: true, force: true }) };
   } catch (e) {

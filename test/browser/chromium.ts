@@ -84,7 +84,10 @@ export interface LaunchedChromium {
 
 export async function launchChromium(): Promise<LaunchedChromium> {
   const defaults = await defaultDisableFeatures();
-  const features = [...(defaults ? defaults.slice('--disable-features='.length).split(',').filter(Boolean) : []), ...EXTRA_DISABLED_FEATURES];
+  const features = [
+    ...(defaults ? defaults.slice('--disable-features='.length).split(',').filter(Boolean) : []),
+    ...EXTRA_DISABLED_FEATURES,
+  ];
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -95,7 +98,7 @@ export async function launchChromium(): Promise<LaunchedChromium> {
   let commandLine: string[] = [];
   try {
     const cdp = await browser.newBrowserCDPSession();
-    commandLine = ((await cdp.send('Browser.getBrowserCommandLine')) as { arguments: string[] }).arguments;
+    commandLine = (await cdp.send('Browser.getBrowserCommandLine')).arguments;
     await cdp.detach();
   } catch {
     // not available: the test checks what it can
@@ -112,7 +115,12 @@ export function pageLog(page: Page): string[] {
   return lines;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.map': 'application/json',
+};
 
 /** A server.http.fallback that serves the files under `dir` (index.html at /); 404 for anything else. */
 export function serveDirectory(dir: string): (req: unknown, res: ServerResponse, path: string) => void {
@@ -128,6 +136,8 @@ export function serveDirectory(dir: string): (req: unknown, res: ServerResponse,
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(readFileSync(file));
+    res
+      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
+      .end(readFileSync(file));
   };
 }

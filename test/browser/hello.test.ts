@@ -18,7 +18,10 @@ const chromiumProblem = ensureChromium();
 
 describe(`examples/hello in Chromium (${CHROMIUM})`, () => {
   // No Chromium is a failure, never a skip: these tests are how we know the browser side works.
-  if (chromiumProblem) it('has Chromium', () => { throw new Error(`Chromium is required: ${chromiumProblem}`); });
+  if (chromiumProblem)
+    it('has Chromium', () => {
+      throw new Error(`Chromium is required: ${chromiumProblem}`);
+    });
   let page: BuiltPage | undefined;
   let server: Server | undefined;
   let browser: Browser | undefined;
@@ -55,7 +58,8 @@ describe(`examples/hello in Chromium (${CHROMIUM})`, () => {
     const b = await open();
     try {
       // Connected: the status line names the transport (the automatic chain picks WebRTC in Chromium).
-      for (const { p } of [a, b]) await expect.poll(() => statusOf(p), { timeout: 10_000, interval: 50 }).toMatch(/^webrtc, RTT \d+\.\d ms$/);
+      for (const { p } of [a, b])
+        await expect.poll(() => statusOf(p), { timeout: 10_000, interval: 50 }).toMatch(/^webrtc, RTT \d+\.\d ms$/);
 
       const sentAt = performance.now();
       await a.p.locator('input').fill('hello from A');
@@ -67,7 +71,8 @@ describe(`examples/hello in Chromium (${CHROMIUM})`, () => {
 
       await b.p.locator('input').fill('hi A, B here');
       await b.p.locator('button').click();
-      for (const { p } of [a, b]) await expect.poll(() => linesOf(p), { timeout: 5000, interval: 10 }).toEqual(['hello from A', 'hi A, B here']);
+      for (const { p } of [a, b])
+        await expect.poll(() => linesOf(p), { timeout: 5000, interval: 10 }).toEqual(['hello from A', 'hi A, B here']);
 
       // A measured RTT: positive, and not the 100.0 ms the client assumes until its first ping is answered.
       for (const { p } of [a, b]) {
@@ -75,9 +80,14 @@ describe(`examples/hello in Chromium (${CHROMIUM})`, () => {
           .poll(async () => Number(/RTT (\d+\.\d) ms/.exec((await statusOf(p)) ?? '')?.[1]), { timeout: 5000, interval: 100 })
           .toSatisfy((rtt: number) => rtt > 0 && rtt !== 100);
       }
-      console.log(`examples/hello: round trip to the DOM (Playwright-driven) ${roundTripMs.toFixed(0)} ms; status: ${await statusOf(a.p)} | ${await statusOf(b.p)}`);
+      console.log(
+        `examples/hello: round trip to the DOM (Playwright-driven) ${roundTripMs.toFixed(0)} ms; status: ${await statusOf(a.p)} | ${await statusOf(b.p)}`,
+      );
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n--- page A ---\n${a.log.join('\n') || '(empty)'}\n--- page B ---\n${b.log.join('\n') || '(empty)'}`);
+      throw new Error(
+        `${(e as Error).message}\n--- page A ---\n${a.log.join('\n') || '(empty)'}\n--- page B ---\n${b.log.join('\n') || '(empty)'}`,
+        { cause: e },
+      );
     } finally {
       await a.p.context().close();
       await b.p.context().close();

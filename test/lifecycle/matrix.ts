@@ -150,7 +150,7 @@ export function lifecycleMatrix(kind: TransportKind, options: MatrixOptions = {}
         const udp = [ports.udp, ports.media].filter((p): p is number => p !== undefined);
         const cut = c.rig.track(await NetCut.drop({ tcp: [ports.http], udp }));
         const cutAt = c.tl.mark(`network cut (nft table ${cut.table}: tcp ${ports.http}, udp ${udp.join(', ') || '-'})`);
-        let dropped = 0;
+        let dropped: number;
         try {
           await waitUntil(() => c.tl.endsOf('server').length > 0 && c.tl.endsOf('client').length > 0, cutAt + DEADLINE);
           await sleepUntil(cutAt + CUT_MS);
@@ -165,7 +165,12 @@ export function lifecycleMatrix(kind: TransportKind, options: MatrixOptions = {}
         c.tl.mark(`${AFTER_RESTORE_MS} ms after the restore`);
         noteFinal(c, { server, sessions, client });
         c.expect(dropped, `${c.tl.title}: the cut dropped nothing: the test did not cut anything`).toBeGreaterThan(0);
-        expectClientState(c, client, 'disconnected', `${AFTER_RESTORE_MS} ms after the network came back (it was '${stateAtRestore}' at the restore)`);
+        expectClientState(
+          c,
+          client,
+          'disconnected',
+          `${AFTER_RESTORE_MS} ms after the network came back (it was '${stateAtRestore}' at the restore)`,
+        );
         expectOneEnd(c, 'client', { reason: DisconnectReason.Timeout }, cutAt, 'the cut');
         expectOneEnd(c, 'server', { reason: DisconnectReason.Timeout }, cutAt, 'the cut');
         expectNoSessions(c, server, 'after the cut');
@@ -238,7 +243,10 @@ export function lifecycleMatrix(kind: TransportKind, options: MatrixOptions = {}
         ),
       );
       c.expect
-        .soft(outcomes, `${c.tl.title}: two new clients must connect once the killed ones timed out (maxSessions 2). Timeline:\n${c.tl.describe()}\n`)
+        .soft(
+          outcomes,
+          `${c.tl.title}: two new clients must connect once the killed ones timed out (maxSessions 2). Timeline:\n${c.tl.describe()}\n`,
+        )
         .toEqual(['connected (connected)', 'connected (connected)']);
     });
 
@@ -266,12 +274,20 @@ export function lifecycleMatrix(kind: TransportKind, options: MatrixOptions = {}
       c.tl.note(`welcomed: ${[...welcomes.keys()].join(', ') || 'none'}`);
       const missing = labels.filter((l) => !welcomes.has(l));
       c.expect
-        .soft(missing, `${c.tl.title}: every client must get its welcome within ${DEADLINE} ms (${welcomes.size}/${labels.length} did). Timeline:\n${c.tl.describe()}\n`)
+        .soft(
+          missing,
+          `${c.tl.title}: every client must get its welcome within ${DEADLINE} ms (${welcomes.size}/${labels.length} did). Timeline:\n${c.tl.describe()}\n`,
+        )
         .toEqual([]);
       const ids = [...welcomes.values()].map((d) => (d as { id?: unknown }).id);
       const sessionIds = new Set(server.clients.map((s) => s.id));
       c.expect.soft(new Set(ids).size, `${c.tl.title}: each welcome names its own session`).toBe(ids.length);
-      c.expect.soft(ids.filter((id) => typeof id !== 'number' || !sessionIds.has(id)), `${c.tl.title}: welcome ids must be live sessions`).toEqual([]);
+      c.expect
+        .soft(
+          ids.filter((id) => typeof id !== 'number' || !sessionIds.has(id)),
+          `${c.tl.title}: welcome ids must be live sessions`,
+        )
+        .toEqual([]);
     });
   });
 }

@@ -93,8 +93,12 @@ export class Child {
     }
     const found = this.lines.find((l) => l.event === event);
     if (found) return found;
-    const why = this.exitInfo ? `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})` : `said nothing like it within ${ms} ms`;
-    throw new Error(`${this.label} (pid ${this.pid}): waiting for '${event}', it ${why}; stdout: ${JSON.stringify(this.lines)}; stderr: ${this.stderrText.trim() || '(empty)'}`);
+    const why = this.exitInfo
+      ? `exited (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`
+      : `said nothing like it within ${ms} ms`;
+    throw new Error(
+      `${this.label} (pid ${this.pid}): waiting for '${event}', it ${why}; stdout: ${JSON.stringify(this.lines)}; stderr: ${this.stderrText.trim() || '(empty)'}`,
+    );
   }
 
   /** SIGKILLs the child (by its PID, once); returns performance.now() at the signal. */

@@ -14,8 +14,7 @@ export const NOT_ISOLATED_NOTE =
   'network-cut tests need the private network namespace (VOLLEY_TEST_ISOLATED=1): run them via `npm test`, or ' +
   "`unshare -n sh -c 'ip link set lo up && VOLLEY_TEST_ISOLATED=1 npx vitest run test/lifecycle'` as root";
 
-const NFT_MISSING =
-  "the `nft` command is missing: install Debian's nftables package (`apt-get install nftables`); CI installs it";
+const NFT_MISSING = "the `nft` command is missing: install Debian's nftables package (`apt-get install nftables`); CI installs it";
 
 interface Run {
   code: number;
@@ -39,7 +38,9 @@ function assertIsolated(): void {
   if (!ISOLATED) throw new Error(`refusing to change nftables: ${NOT_ISOLATED_NOTE}`);
   const others = Object.keys(networkInterfaces()).filter((name) => name !== 'lo');
   if (others.length > 0) {
-    throw new Error(`refusing to change nftables: VOLLEY_TEST_ISOLATED=1 but this namespace has interfaces besides lo (${others.join(', ')})`);
+    throw new Error(
+      `refusing to change nftables: VOLLEY_TEST_ISOLATED=1 but this namespace has interfaces besides lo (${others.join(', ')})`,
+    );
   }
 }
 
@@ -70,7 +71,10 @@ export class NetCut {
     if (version.code !== 0) throw new Error(`nft --version failed: ${version.stderr.trim()}`);
     const table = `volley_lc_${process.pid}_${++tables}`;
     const rules: string[] = [];
-    for (const [proto, list] of [['tcp', ports.tcp], ['udp', ports.udp]] as const) {
+    for (const [proto, list] of [
+      ['tcp', ports.tcp],
+      ['udp', ports.udp],
+    ] as const) {
       if (list.length === 0) continue;
       const set = `{ ${list.join(', ')} }`;
       rules.push(`    ${proto} dport ${set} counter drop`, `    ${proto} sport ${set} counter drop`);

@@ -45,7 +45,10 @@ export async function freeUdpPort(): Promise<number> {
 }
 
 /** The spec's server options for `kind` (WebRTC gets a fixed media port so a cut can target it). */
-export async function serverOptions(kind: TransportKind, extra: Partial<ServerOptions> = {}): Promise<{ options: ServerOptions; mediaPort: number | undefined }> {
+export async function serverOptions(
+  kind: TransportKind,
+  extra: Partial<ServerOptions> = {},
+): Promise<{ options: ServerOptions; mediaPort: number | undefined }> {
   const mediaPort = kind === 'webrtc' ? await freeUdpPort() : undefined;
   const options: ServerOptions = {
     host: HOST,
@@ -126,7 +129,9 @@ export class Rig {
   /** A server in a child process, listening. */
   async childServer(label: string, extra: Partial<ServerOptions> = {}): Promise<{ child: Child; url: string }> {
     const { options } = await serverOptions(this.kind, extra);
-    const child = new Child(label, SERVER_CHILD, { options }, CHILD_HARD_KILL_MS, (line) => this.tl.note(`${label} (child) says ${JSON.stringify(line)}`));
+    const child = new Child(label, SERVER_CHILD, { options }, CHILD_HARD_KILL_MS, (line) =>
+      this.tl.note(`${label} (child) says ${JSON.stringify(line)}`),
+    );
     this.children.push(child);
     const listening = await child.line('listening', CONNECT_MS);
     if (typeof listening.url !== 'string') throw new Error(`${label}: no url in ${JSON.stringify(listening)}`);
@@ -144,8 +149,12 @@ export class Rig {
     clearInterval(this.stallWatch);
     const errors: unknown[] = [];
     for (const cut of this.cuts.splice(0)) await cut.remove().catch((e: unknown) => errors.push(e));
-    await Promise.all(this.clients.splice(0).map((c) => withTimeout('client.close()', c.close(), 5000).catch((e: unknown) => errors.push(e))));
-    await Promise.all(this.servers.splice(0).map((s) => withTimeout('server.close()', s.close(), 10_000).catch((e: unknown) => errors.push(e))));
+    await Promise.all(
+      this.clients.splice(0).map((c) => withTimeout('client.close()', c.close(), 5000).catch((e: unknown) => errors.push(e))),
+    );
+    await Promise.all(
+      this.servers.splice(0).map((s) => withTimeout('server.close()', s.close(), 10_000).catch((e: unknown) => errors.push(e))),
+    );
     await Promise.all(this.children.splice(0).map((c) => c.dispose()));
     if (errors.length > 0) throw new Error(`cleanup failed: ${errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`);
   }

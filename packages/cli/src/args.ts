@@ -11,10 +11,13 @@ export interface OptionSpec {
   short?: string;
 }
 
-export function parse(argv: string[], options: Record<string, OptionSpec>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parse(
+  argv: string[],
+  options: Record<string, OptionSpec>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({ args: attachNegativeValues(argv, options), options, allowPositionals: true, strict: true });
-    return { values: values as Record<string, string | boolean | undefined>, positionals };
+    return { values: values, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -56,7 +59,14 @@ function takesValue(arg: string, options: Record<string, OptionSpec>): string | 
 }
 
 /** A number option: default when absent; UsageError naming the option when not a number in [min, max]. */
-export function numberOption(values: Record<string, string | boolean | undefined>, name: string, def: number, min: number, max: number, integer = false): number {
+export function numberOption(
+  values: Record<string, string | boolean | undefined>,
+  name: string,
+  def: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   const raw = values[name];
   if (raw === undefined) return def;
   const v = Number(raw);

@@ -66,13 +66,17 @@ function report(e: unknown): number {
 
 function scenario(argv: string[]): number {
   const { values, positionals } = parse(argv, {
-    json: { type: 'boolean' }, latency: { type: 'string' }, gap: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    json: { type: 'boolean' },
+    latency: { type: 'string' },
+    gap: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(SCENARIO_HELP);
     return 0;
   }
-  if (positionals[0] !== 'abc' || positionals.length !== 1) throw new UsageError(`scenario: expected 'abc', got '${positionals.join(' ')}'`);
+  if (positionals[0] !== 'abc' || positionals.length !== 1)
+    throw new UsageError(`scenario: expected 'abc', got '${positionals.join(' ')}'`);
   const options = { latency: numberOption(values, 'latency', 50, 1, 10_000), gap: numberOption(values, 'gap', 50, 1, 10_000) };
   const events = runAbc(options);
   if (values.json) for (const e of events) console.log(JSON.stringify(e));
@@ -82,9 +86,18 @@ function scenario(argv: string[]): number {
 
 function sim(argv: string[]): number {
   const { values, positionals } = parse(argv, {
-    messages: { type: 'string' }, size: { type: 'string' }, rate: { type: 'string' }, channel: { type: 'string' },
-    loss: { type: 'string' }, latency: { type: 'string' }, jitter: { type: 'string' }, duplicate: { type: 'string' },
-    reorder: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    messages: { type: 'string' },
+    size: { type: 'string' },
+    rate: { type: 'string' },
+    channel: { type: 'string' },
+    loss: { type: 'string' },
+    latency: { type: 'string' },
+    jitter: { type: 'string' },
+    duplicate: { type: 'string' },
+    reorder: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(SIM_HELP);
@@ -92,7 +105,8 @@ function sim(argv: string[]): number {
   }
   if (positionals.length) throw new UsageError(`sim: unexpected argument '${positionals[0]}'`);
   const channel = (values.channel ?? 'reliable-ordered') as ChannelKind;
-  if (!CHANNEL_KINDS.includes(channel)) throw new UsageError(`--channel must be one of ${CHANNEL_KINDS.join(', ')}, got '${String(values.channel)}'`);
+  if (!CHANNEL_KINDS.includes(channel))
+    throw new UsageError(`--channel must be one of ${CHANNEL_KINDS.join(', ')}, got '${String(values.channel)}'`);
   const messages = numberOption(values, 'messages', 1000, 1, 10_000_000, true);
   const started = Date.now();
   let lastReport = started;
@@ -121,15 +135,23 @@ function sim(argv: string[]): number {
 
 function transportList(raw: string | boolean | undefined): Transport[] {
   if (raw === undefined) return [...TRANSPORTS];
-  const list = String(raw).split(',').map((t) => t.trim()).filter(Boolean);
-  for (const t of list) if (!(TRANSPORTS as readonly string[]).includes(t)) throw new UsageError(`unknown transport '${t}' (known: ${TRANSPORTS.join(', ')})`);
+  const list = String(raw)
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of list)
+    if (!(TRANSPORTS as readonly string[]).includes(t)) throw new UsageError(`unknown transport '${t}' (known: ${TRANSPORTS.join(', ')})`);
   if (list.length === 0) throw new UsageError('--transports needs at least one transport');
   return list as Transport[];
 }
 
 async function serve(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    host: { type: 'string' }, port: { type: 'string' }, 'udp-port': { type: 'string' }, transports: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'udp-port': { type: 'string' },
+    transports: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -162,8 +184,13 @@ async function serve(argv: string[]): Promise<number> {
 
 async function ping(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    transport: { type: 'string' }, count: { type: 'string' }, interval: { type: 'string' }, size: { type: 'string' },
-    reliable: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    transport: { type: 'string' },
+    count: { type: 'string' },
+    interval: { type: 'string' },
+    size: { type: 'string' },
+    reliable: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(PING_HELP);
@@ -171,7 +198,8 @@ async function ping(argv: string[]): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('ping: expected one URL, e.g. volley ping http://127.0.0.1:8080');
   const url = positionals[0]!;
-  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`ping: '${url}' is not an http(s) URL (an IPv6 address goes in brackets: http://[::1]:8080)`);
+  if (!/^https?:\/\//.test(url) || !URL.canParse(url))
+    throw new UsageError(`ping: '${url}' is not an http(s) URL (an IPv6 address goes in brackets: http://[::1]:8080)`);
   const transport = (values.transport ?? 'auto') as Transport | 'auto';
   if (transport !== 'auto' && !(TRANSPORTS as readonly string[]).includes(transport)) {
     throw new UsageError(`--transport must be auto or one of ${TRANSPORTS.join(', ')}, got '${transport}'`);
@@ -184,7 +212,10 @@ async function ping(argv: string[]): Promise<number> {
     interval: numberOption(values, 'interval', 100, 0, 60_000),
     size: numberOption(values, 'size', 32, 12, 60_000, true),
     reliable: values.reliable === true,
-    onReply: json ? undefined : (seq: number, ms: number, client: { transport: string }) => console.log(`reply from ${url}: seq=${seq} transport=${client.transport} time=${ms.toFixed(3)} ms`),
+    onReply: json
+      ? undefined
+      : (seq: number, ms: number, client: { transport: string }) =>
+          console.log(`reply from ${url}: seq=${seq} transport=${client.transport} time=${ms.toFixed(3)} ms`),
     onSkip: (seq: number, why: string) => console.error(`volley ping: probe ${seq} not sent: ${why}`),
   };
   const report = await untilInterrupted((signal) => runPing({ ...options, signal }));

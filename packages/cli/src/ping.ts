@@ -71,8 +71,8 @@ export async function runPing(o: PingOptions): Promise<PingReport> {
   const onDisconnect = (reason: number, text: string) => stop.end(disconnectStop(reason, text));
   client.on('disconnect', onDisconnect);
   const silence = new SilenceWatch(client, o.silenceTimeout ?? 5000, stop);
-  let sent = 0;
-  let transport = client.transport;
+  let sent: number;
+  let transport: TransportKind;
   try {
     sent = await sendProbes(client, o, stop);
     // Stragglers: wait until all replied, or 2 s (at least 2× the slowest reply) after the last probe, or

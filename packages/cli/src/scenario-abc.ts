@@ -61,14 +61,29 @@ export function runAbc(options: AbcOptions = { latency: 50, gap: 50 }): Scenario
       case 'packet-sent': {
         const msgs = e.records.filter((r) => r.channel === 0 && r.id !== undefined).map((r) => r.id!);
         if (msgs.length === 0) return;
-        return push({ t: e.t, side: 'server', event: 'send', packet: e.seq, messages: msgs, shooters: msgs.map((m) => who(m)!).filter(Boolean) });
+        return push({
+          t: e.t,
+          side: 'server',
+          event: 'send',
+          packet: e.seq,
+          messages: msgs,
+          shooters: msgs.map((m) => who(m)!).filter(Boolean),
+        });
       }
       case 'packet-acked':
         return push({ t: e.t, side: 'server', event: 'acked', packet: e.seq });
       case 'packet-lost':
         return push({ t: e.t, side: 'server', event: 'lost', packet: e.seq, reason: e.reason });
       case 'message-retransmitted':
-        return push({ t: e.t, side: 'server', event: 'retransmit', packet: e.seq, message: e.id, shooter: who(e.id), previousPacket: e.previousSeq });
+        return push({
+          t: e.t,
+          side: 'server',
+          event: 'retransmit',
+          packet: e.seq,
+          message: e.id,
+          shooter: who(e.id),
+          previousPacket: e.previousSeq,
+        });
       case 'state':
         if (e.state === 'connected') push({ t: e.t, side: 'server', event: 'accepted' });
         return;
@@ -79,7 +94,14 @@ export function runAbc(options: AbcOptions = { latency: 50, gap: 50 }): Scenario
     switch (e.type) {
       case 'packet-received': {
         const msgs = e.records.filter((r) => r.channel === 0 && r.id !== undefined).map((r) => r.id!);
-        return push({ t: e.t, side: 'client', event: 'receive', packet: e.seq, messages: msgs, shooters: msgs.map((m) => who(m)!).filter(Boolean) });
+        return push({
+          t: e.t,
+          side: 'client',
+          event: 'receive',
+          packet: e.seq,
+          messages: msgs,
+          shooters: msgs.map((m) => who(m)!).filter(Boolean),
+        });
       }
       case 'packet-sent':
         for (const n of e.acked) push({ t: e.t, side: 'client', event: 'ack', packet: n, via: e.seq });
@@ -103,7 +125,15 @@ export function runAbc(options: AbcOptions = { latency: 50, gap: 50 }): Scenario
     if (!summary) return;
     if (summary.kind === 'control') return push({ t: e.time, side: 'link', event: e.type, direction, control: summary.name });
     if (e.direction !== 'a-to-b') return;
-    return push({ t: e.time, side: 'link', event: e.type, direction, packet: summary.seq, messages: summary.messages, shooters: summary.messages.map((m) => who(m)!).filter(Boolean) });
+    return push({
+      t: e.time,
+      side: 'link',
+      event: e.type,
+      direction,
+      packet: summary.seq,
+      messages: summary.messages,
+      shooters: summary.messages.map((m) => who(m)!).filter(Boolean),
+    });
   };
 
   // The link's rules see each datagram before its trace event: remember what each one is.
@@ -112,7 +142,11 @@ export function runAbc(options: AbcOptions = { latency: 50, gap: 50 }): Scenario
     const p = inspectPacket(d.bytes, [0]);
     if (p.kind === 'control') lastDatagram.set(`${d.direction}:${d.index}`, { kind: 'control', name: p.packet.type });
     else if (p.kind === 'data') {
-      lastDatagram.set(`${d.direction}:${d.index}`, { kind: 'data', seq: p.header.sequence, messages: p.records.filter((r) => r.channel === 0).map((r) => r.id!) });
+      lastDatagram.set(`${d.direction}:${d.index}`, {
+        kind: 'data',
+        seq: p.header.sequence,
+        messages: p.records.filter((r) => r.channel === 0).map((r) => r.id!),
+      });
     }
     return false;
   };
@@ -182,7 +216,7 @@ export function formatAbc(events: ScenarioEvent[], options: AbcOptions = { laten
   const lines: string[] = [
     `Volley A/B/C walkthrough: the real protocol over a simulated link (${options.latency} ms each way, nothing lost but`,
     "the first transmission of the packet carrying B's shot). Server → client, reliable-ordered channel 0.",
-    'Every line comes from the protocol\'s own trace. [n] marks step n of the walkthrough.',
+    "Every line comes from the protocol's own trace. [n] marks step n of the walkthrough.",
     '',
   ];
   const shot = (m?: number, s?: string) => (m === undefined ? '' : `message ${m}${s ? ` (${s}'s shot)` : ''}`);
@@ -190,27 +224,56 @@ export function formatAbc(events: ScenarioEvent[], options: AbcOptions = { laten
   events.forEach((e, i) => {
     let text: string;
     switch (e.event) {
-      case 'connecting': text = 'starts connecting (CONNECT)'; break;
-      case 'connected': text = 'is connected (ACCEPT received)'; break;
-      case 'accepted': text = 'accepts the connection'; break;
-      case 'fire': text = `${e.shooter ?? '?'} fires: ${shot(e.message, e.shooter)} queued`; break;
-      case 'send': text = `sends packet ${e.packet} carrying ${list(e.messages, e.shooters)}`; break;
+      case 'connecting':
+        text = 'starts connecting (CONNECT)';
+        break;
+      case 'connected':
+        text = 'is connected (ACCEPT received)';
+        break;
+      case 'accepted':
+        text = 'accepts the connection';
+        break;
+      case 'fire':
+        text = `${e.shooter ?? '?'} fires: ${shot(e.message, e.shooter)} queued`;
+        break;
+      case 'send':
+        text = `sends packet ${e.packet} carrying ${list(e.messages, e.shooters)}`;
+        break;
       case 'pass':
       case 'drop':
         text = e.control
           ? `${e.event === 'drop' ? 'LOSES' : 'carries'} ${e.control.toUpperCase()} ${e.direction}`
           : `${e.event === 'drop' ? 'LOSES' : 'carries'} packet ${e.packet} ${e.direction}`;
         break;
-      case 'receive': text = `receives packet ${e.packet} with ${list(e.messages, e.shooters)}`; break;
-      case 'buffer': text = `buffers ${shot(e.message, e.shooter)}: message ${e.waitingFor} is missing`; break;
-      case 'ack': text = `acknowledges packet ${e.packet} (on its packet ${e.via})`; break;
-      case 'acked': text = `learns packet ${e.packet} arrived`; break;
-      case 'lost': text = `declares packet ${e.packet} lost (${e.reason})`; break;
-      case 'retransmit': text = `retransmits ${shot(e.message, e.shooter)} in NEW packet ${e.packet} (first sent in packet ${e.previousPacket})`; break;
-      case 'deliver': text = `delivers ${shot(e.message, e.shooter)} to the game`; break;
-      case 'duplicate': text = `ignores a duplicate of ${shot(e.message, e.shooter)}`; break;
-      case 'done': text = `done: ${e.buffered} message(s) left buffered`; break;
-      default: text = e.event;
+      case 'receive':
+        text = `receives packet ${e.packet} with ${list(e.messages, e.shooters)}`;
+        break;
+      case 'buffer':
+        text = `buffers ${shot(e.message, e.shooter)}: message ${e.waitingFor} is missing`;
+        break;
+      case 'ack':
+        text = `acknowledges packet ${e.packet} (on its packet ${e.via})`;
+        break;
+      case 'acked':
+        text = `learns packet ${e.packet} arrived`;
+        break;
+      case 'lost':
+        text = `declares packet ${e.packet} lost (${e.reason})`;
+        break;
+      case 'retransmit':
+        text = `retransmits ${shot(e.message, e.shooter)} in NEW packet ${e.packet} (first sent in packet ${e.previousPacket})`;
+        break;
+      case 'deliver':
+        text = `delivers ${shot(e.message, e.shooter)} to the game`;
+        break;
+      case 'duplicate':
+        text = `ignores a duplicate of ${shot(e.message, e.shooter)}`;
+        break;
+      case 'done':
+        text = `done: ${e.buffered} message(s) left buffered`;
+        break;
+      default:
+        text = e.event;
     }
     const step = e.step ? `[${e.step}]` : '';
     lines.push(`${String(i + 1).padStart(3)}. ${step.padEnd(4)}t=${String(e.t).padStart(4)} ms  ${e.side.padEnd(6)}  ${text}`);

@@ -133,7 +133,8 @@ export function runSim(o: SimOptions): SimReport {
   sim.at(0, pump);
 
   const drainMs = DRAIN_MS + slowestDelivery(o);
-  const finished = () => ended !== undefined || (next >= o.messages && (reliable ? delivered >= o.messages : sim.now >= lastSend() + drainMs));
+  const finished = () =>
+    ended !== undefined || (next >= o.messages && (reliable ? delivered >= o.messages : sim.now >= lastSend() + drainMs));
   const lastSend = () => (next > 0 ? sentAt[next - 1]! : Infinity);
   const horizon = (o.messages / o.rate) * 1000 + RELIABLE_DEADLINE_MS + 60_000;
   const capReached = !sim.runWhile(() => !finished(), horizon);
@@ -143,14 +144,25 @@ export function runSim(o: SimOptions): SimReport {
   // sent within the drain time. Once the connection has ended, what did not arrive is lost.
   const undelivered = capReached && !ended ? countUnderWay(deliveredAt, sentAt, next, reliable ? -Infinity : sim.now - drainMs) : 0;
   const notes = simNotes({
-    reliable, requested: o.messages, sent: next, undelivered, loss: o.loss, rate: o.rate, connectedAt, ended, capReached,
-    timeCapMs: horizon, backpressured, simulatedMs: sim.now,
+    reliable,
+    requested: o.messages,
+    sent: next,
+    undelivered,
+    loss: o.loss,
+    rate: o.rate,
+    connectedAt,
+    ended,
+    capReached,
+    timeCapMs: horizon,
+    backpressured,
+    simulatedMs: sim.now,
   });
 
   const latencies: number[] = [];
   for (let i = 0; i < o.messages; i++) if (deliveredAt[i]! >= 0) latencies.push(deliveredAt[i]! - sentAt[i]!);
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!) : 0);
+  const pct = (p: number) =>
+    latencies.length ? round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!) : 0;
   const s = client.stats();
   const r = server.stats();
   const wire = link.stats();
@@ -207,7 +219,10 @@ export function formatSim(r: SimReport): string {
     ['latency p50 / p95 / p99 / max', `${r.latencyMs.p50} / ${r.latencyMs.p95} / ${r.latencyMs.p99} / ${r.latencyMs.max} ms`],
     ['packets (both ways)', String(r.packets)],
     ['bytes on the wire', String(r.bytesOnWire)],
-    ['payload bytes', `${r.payloadBytes} (overhead ${r.payloadBytes ? ((100 * (r.bytesOnWire - r.payloadBytes)) / r.payloadBytes).toFixed(1) : '0'} %)`],
+    [
+      'payload bytes',
+      `${r.payloadBytes} (overhead ${r.payloadBytes ? ((100 * (r.bytesOnWire - r.payloadBytes)) / r.payloadBytes).toFixed(1) : '0'} %)`,
+    ],
     ['retransmissions', String(r.retransmissions)],
     ['simulated time', `${(r.simulatedMs / 1000).toFixed(2)} s (cap ${(r.timeCapMs / 1000).toFixed(2)} s)`],
     ['seed', String(r.seed)],

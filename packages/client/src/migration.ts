@@ -132,7 +132,11 @@ export class Migration {
       return t;
     } catch (e) {
       t.close();
-      if (!this.stopped) this.client.noteFailure(kind, ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason.message : (e as Error).message);
+      if (!this.stopped)
+        this.client.noteFailure(
+          kind,
+          ac.signal.aborted && ac.signal.reason instanceof Error ? ac.signal.reason.message : (e as Error).message,
+        );
       return undefined;
     } finally {
       clearTimeout(timer);

@@ -102,7 +102,10 @@ export class TransportRace {
       return this.fail(a, (e as Error).message);
     }
     a.transport = t;
-    const timer = setTimeout(() => abort.abort(new Error(`${a.kind}: did not open within ${this.options.openTimeout} ms`)), this.options.openTimeout);
+    const timer = setTimeout(
+      () => abort.abort(new Error(`${a.kind}: did not open within ${this.options.openTimeout} ms`)),
+      this.options.openTimeout,
+    );
     t.open(abort.signal).then(
       () => {
         clearTimeout(timer);

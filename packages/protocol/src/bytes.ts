@@ -14,7 +14,10 @@ export class ByteReader {
   private readonly view: DataView;
   offset: number;
 
-  constructor(readonly bytes: Uint8Array, offset = 0) {
+  constructor(
+    readonly bytes: Uint8Array,
+    offset = 0,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
   }

@@ -8,12 +8,7 @@ import { MAX_CHANNELS } from './record.js';
 
 export type ChannelKind = 'reliable-ordered' | 'reliable-unordered' | 'unreliable-sequenced' | 'unreliable';
 
-export const CHANNEL_KINDS: readonly ChannelKind[] = [
-  'reliable-ordered',
-  'reliable-unordered',
-  'unreliable-sequenced',
-  'unreliable',
-];
+export const CHANNEL_KINDS: readonly ChannelKind[] = ['reliable-ordered', 'reliable-unordered', 'unreliable-sequenced', 'unreliable'];
 
 export interface ChannelOptions {
   kind: ChannelKind;

@@ -85,7 +85,9 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   channels.forEach((c, i) => {
     // Fragment counts travel as u16: the largest message must fit in 65535 fragments at this MTU.
     if (c.maxMessageSize > 0xffff * fragmentSize) {
-      throw new ConfigError(`channels[${i}].maxMessageSize (${c.maxMessageSize}) needs more than 65535 fragments at mtu ${mtu}; at most ${0xffff * fragmentSize}`);
+      throw new ConfigError(
+        `channels[${i}].maxMessageSize (${c.maxMessageSize}) needs more than 65535 fragments at mtu ${mtu}; at most ${0xffff * fragmentSize}`,
+      );
     }
   });
   const minRto = num('minRto', o.minRto, 30, 1, 60_000);

@@ -39,10 +39,27 @@ export interface Counters {
 
 export function newCounters(): Counters {
   return {
-    packetsSent: 0, packetsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, spuriousLosses: 0, packetsAcked: 0,
-    retransmissions: 0, duplicatePackets: 0, stalePackets: 0, malformedPackets: 0, internalErrors: 0, duplicateMessages: 0,
-    messagesSent: 0, messagesDelivered: 0, messagesDropped: 0, sendQueueDrops: 0,
-    bytesInRate: new RateMeter(), bytesOutRate: new RateMeter(), packetsInRate: new RateMeter(), packetsOutRate: new RateMeter(),
+    packetsSent: 0,
+    packetsReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    packetsLost: 0,
+    spuriousLosses: 0,
+    packetsAcked: 0,
+    retransmissions: 0,
+    duplicatePackets: 0,
+    stalePackets: 0,
+    malformedPackets: 0,
+    internalErrors: 0,
+    duplicateMessages: 0,
+    messagesSent: 0,
+    messagesDelivered: 0,
+    messagesDropped: 0,
+    sendQueueDrops: 0,
+    bytesInRate: new RateMeter(),
+    bytesOutRate: new RateMeter(),
+    packetsInRate: new RateMeter(),
+    packetsOutRate: new RateMeter(),
   };
 }
 

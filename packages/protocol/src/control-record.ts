@@ -18,7 +18,13 @@ export function encodePing(p: Ping): Uint8Array {
 }
 
 export function encodePong(p: Pong): Uint8Array {
-  return ByteWriter.ofSize(31).u8(PONG).u16(p.seq).u32(p.pingsReceived >>> 0).f64(p.pingSentAt).f64(p.receivedAt).f64(p.sentAt).bytes;
+  return ByteWriter.ofSize(31)
+    .u8(PONG)
+    .u16(p.seq)
+    .u32(p.pingsReceived >>> 0)
+    .f64(p.pingSentAt)
+    .f64(p.receivedAt)
+    .f64(p.sentAt).bytes;
 }
 
 export function decodeControlRecord(data: Uint8Array): ControlRecord {
@@ -30,7 +36,13 @@ export function decodeControlRecord(data: Uint8Array): ControlRecord {
   } else if (type === PONG) {
     rec = {
       type: 'pong',
-      pong: { seq: r.u16('pong seq'), pingsReceived: r.u32('pings received'), pingSentAt: r.f64('ping time'), receivedAt: r.f64('receive time'), sentAt: r.f64('pong time') },
+      pong: {
+        seq: r.u16('pong seq'),
+        pingsReceived: r.u32('pings received'),
+        pingSentAt: r.f64('ping time'),
+        receivedAt: r.f64('receive time'),
+        sentAt: r.f64('pong time'),
+      },
     };
   } else {
     throw new DecodeError(`unknown control record type ${type}`);

@@ -95,7 +95,11 @@ export function encodeControl(p: ControlPacket): Uint8Array {
         throw new RangeError(`connect payload of ${p.payload.length} bytes exceeds ${MAX_CONNECT_PAYLOAD}`);
       }
       const w = ByteWriter.ofSize(Math.max(MIN_CONNECT_SIZE, 10 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length));
-      w.u8(PREFIX | ControlType.Connect).u8(p.version).u32(p.nonce >>> 0).u8(p.attempt & 0xff).u8(p.channels.length);
+      w.u8(PREFIX | ControlType.Connect)
+        .u8(p.version)
+        .u32(p.nonce >>> 0)
+        .u8(p.attempt & 0xff)
+        .u8(p.channels.length);
       for (const c of p.channels) w.u8(c.kind).u16(c.window).u32(c.maxMessageSize).u32(c.maxQueuedBytes);
       w.u16(p.payload.length).raw(p.payload);
       return w.bytes; // the rest is zero padding
@@ -110,16 +114,24 @@ export function encodeControl(p: ControlPacket): Uint8Array {
         .f64(p.receivedAt)
         .f64(p.sentAt).bytes;
     case 'resume':
-      return ByteWriter.ofSize(MIN_CONNECT_SIZE).u8(PREFIX | ControlType.Resume).u32(p.connectionId >>> 0).raw(token(p.token)).bytes;
+      return ByteWriter.ofSize(MIN_CONNECT_SIZE)
+        .u8(PREFIX | ControlType.Resume)
+        .u32(p.connectionId >>> 0)
+        .raw(token(p.token)).bytes;
     case 'resumed':
-      return ByteWriter.ofSize(5).u8(PREFIX | ControlType.Resumed).u32(p.connectionId >>> 0).bytes;
+      return ByteWriter.ofSize(5)
+        .u8(PREFIX | ControlType.Resumed)
+        .u32(p.connectionId >>> 0).bytes;
     case 'reject':
     case 'disconnect': {
       const text = encodeText(p.text, MAX_REASON_TEXT);
       const w = ByteWriter.ofSize(7 + text.length);
       w.u8(PREFIX | (p.type === 'reject' ? ControlType.Reject : ControlType.Disconnect));
       w.u32((p.type === 'reject' ? p.nonce : p.connectionId) >>> 0);
-      return w.u8(p.reason & 0xff).u8(text.length).raw(text).bytes;
+      return w
+        .u8(p.reason & 0xff)
+        .u8(text.length)
+        .raw(text).bytes;
     }
   }
 }
@@ -148,7 +160,12 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
       const count = r.u8('channel count');
       const channels: ChannelSpec[] = [];
       for (let i = 0; i < count; i++) {
-        channels.push({ kind: r.u8('channel kind'), window: r.u16('channel window'), maxMessageSize: r.u32('max message size'), maxQueuedBytes: r.u32('max queued bytes') });
+        channels.push({
+          kind: r.u8('channel kind'),
+          window: r.u16('channel window'),
+          maxMessageSize: r.u32('max message size'),
+          maxQueuedBytes: r.u32('max queued bytes'),
+        });
       }
       const len = r.u16('payload length');
       if (len > MAX_CONNECT_PAYLOAD) throw new DecodeError(`connect payload length ${len} over ${MAX_CONNECT_PAYLOAD}`);
@@ -158,8 +175,13 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
     }
     case ControlType.Accept:
       p = {
-        type: 'accept', nonce: r.u32('nonce'), connectionId: r.u32('connection id'), attempt: r.u8('attempt'),
-        token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(), receivedAt: r.f64('received at'), sentAt: r.f64('sent at'),
+        type: 'accept',
+        nonce: r.u32('nonce'),
+        connectionId: r.u32('connection id'),
+        attempt: r.u8('attempt'),
+        token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(),
+        receivedAt: r.f64('received at'),
+        sentAt: r.f64('sent at'),
       };
       if (!Number.isFinite(p.receivedAt) || !Number.isFinite(p.sentAt)) throw new DecodeError('non-finite time in ACCEPT');
       break;
@@ -176,9 +198,7 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
       const id = r.u32(isReject ? 'nonce' : 'connection id');
       const reason = r.u8('reason');
       const text = decodeText(r.bytesView(r.u8('text length'), 'reason text'));
-      p = isReject
-        ? { type: 'reject', nonce: id, reason, text }
-        : { type: 'disconnect', connectionId: id, reason, text };
+      p = isReject ? { type: 'reject', nonce: id, reason, text } : { type: 'disconnect', connectionId: id, reason, text };
       break;
     }
     default:

@@ -23,7 +23,11 @@ export function encodeEnvelope(type: string, body: Uint8Array, raw: boolean): Ui
   if (t.length === 0 || t.length !== encodeText(type, 1024).length) {
     throw new RangeError(`message type must be 1–255 bytes of UTF-8, got ${JSON.stringify(type.slice(0, 40))}`);
   }
-  return ByteWriter.ofSize(2 + t.length + body.length).u8(raw ? RAW : 0).u8(t.length).raw(t).raw(body).bytes;
+  return ByteWriter.ofSize(2 + t.length + body.length)
+    .u8(raw ? RAW : 0)
+    .u8(t.length)
+    .raw(t)
+    .raw(body).bytes;
 }
 
 /** Throws DecodeError on a malformed envelope. `body` is a view into `bytes`. */

@@ -12,9 +12,7 @@
  */
 
 import { channelSpec, type ChannelConfig } from './channel-config.js';
-import {
-  encodeControl, encodeRejectFor, PROTOCOL_VERSION, type AcceptPacket, type ConnectPacket,
-} from './control.js';
+import { encodeControl, encodeRejectFor, PROTOCOL_VERSION, type AcceptPacket, type ConnectPacket } from './control.js';
 
 /** Longest wait between two CONNECT attempts, ms. */
 const MAX_CONNECT_RETRY = 1000;
@@ -53,8 +51,12 @@ export class ClientHandshake {
     this.attempt = (this.attempt + 1) & 0xff;
     this.attemptSentAt[this.attempt] = now;
     const p: ConnectPacket = {
-      type: 'connect', version: PROTOCOL_VERSION, nonce: this.nonce, attempt: this.attempt,
-      channels: channels.map(channelSpec), payload: this.payload,
+      type: 'connect',
+      version: PROTOCOL_VERSION,
+      nonce: this.nonce,
+      attempt: this.attempt,
+      channels: channels.map(channelSpec),
+      payload: this.payload,
     };
     const retry = this.retryInterval * 1.5 ** Math.min(this.attempt - 1, 20);
     this.nextAttemptAt = now + Math.min(retry, MAX_CONNECT_RETRY);
@@ -100,8 +102,13 @@ export class ServerHandshake {
   /** ACCEPT for the latest attempt: its arrival time and now, so the client gets a clock sample. */
   accept(now: number, connectionId: number, token: Uint8Array): Uint8Array {
     return encodeControl({
-      type: 'accept', nonce: this.peerNonce, connectionId, attempt: this.attempt, token,
-      receivedAt: this.attemptReceivedAt, sentAt: now,
+      type: 'accept',
+      nonce: this.peerNonce,
+      connectionId,
+      attempt: this.attempt,
+      token,
+      receivedAt: this.attemptReceivedAt,
+      sentAt: now,
     });
   }
 

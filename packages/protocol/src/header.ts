@@ -23,7 +23,6 @@ export const PacketKind = {
 export type PacketKind = (typeof PacketKind)[keyof typeof PacketKind];
 
 const KIND_SHIFT = 6;
-const ACK_BYTES_MASK = 0x0f;
 const ACK_DELTA_FLAG = 0x10;
 const ACK_DELAY_FLAG = 0x20;
 

@@ -38,7 +38,15 @@ export type { Ping, Pong, PingStats, ExternalSample } from './ping.js';
 export { Random, randomBytes } from './random.js';
 export type { RandomSource } from './random.js';
 export { LinkSimulator, dropFirstMatching, dropIndices } from './link-simulator.js';
-export type { LinkConditions, LinkDirection, LinkDirectionStats, LinkEvent, LinkOptions, DropRule, DatagramInfo } from './link-simulator.js';
+export type {
+  LinkConditions,
+  LinkDirection,
+  LinkDirectionStats,
+  LinkEvent,
+  LinkOptions,
+  DropRule,
+  DatagramInfo,
+} from './link-simulator.js';
 export { Simulation } from './simulation.js';
 export type { SimEndpoint, SimulationOptions } from './simulation.js';
 export { ConnectionPair } from './connection-pair.js';

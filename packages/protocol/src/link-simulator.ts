@@ -63,7 +63,16 @@ export type DropRule = (datagram: DatagramInfo) => boolean;
 /** One trace record per datagram sent, plus one per duplicate copy. `time` is the send time. */
 export type LinkEvent =
   | { type: 'drop'; reason: 'loss' | 'burst' | 'rule' | 'queue'; direction: LinkDirection; index: number; time: number; size: number }
-  | { type: 'pass'; direction: LinkDirection; index: number; time: number; size: number; deliverAt: number; duplicate: boolean; reordered: boolean };
+  | {
+      type: 'pass';
+      direction: LinkDirection;
+      index: number;
+      time: number;
+      size: number;
+      deliverAt: number;
+      duplicate: boolean;
+      reordered: boolean;
+    };
 
 export interface LinkOptions {
   /** Integer seed (low 32 bits used): the same seed and the same sends give the same run. */
@@ -154,13 +163,20 @@ export class LinkSimulator {
 
   /** Put a datagram on the wire at time `now` (ms). The bytes are copied. */
   send(direction: LinkDirection, datagram: Uint8Array, now: number): void {
-    if (direction !== 'a-to-b' && direction !== 'b-to-a') throw new RangeError(`LinkSimulator.send: unknown direction ${String(direction)}`);
+    if (direction !== 'a-to-b' && direction !== 'b-to-a')
+      throw new RangeError(`LinkSimulator.send: unknown direction ${String(direction)}`);
     const ln = this.lanes[direction];
     checkTime(now);
     const { c, stats } = ln;
     const rng = this.rng;
-    const uState = rng.float(), uBurst = rng.float(), uLoss = rng.float(), uDup = rng.float();
-    const j1 = rng.float(), r1 = rng.float(), j2 = rng.float(), r2 = rng.float();
+    const uState = rng.float(),
+      uBurst = rng.float(),
+      uLoss = rng.float(),
+      uDup = rng.float();
+    const j1 = rng.float(),
+      r1 = rng.float(),
+      j2 = rng.float(),
+      r2 = rng.float();
     const index = stats.sent++;
     const size = datagram.length;
     stats.bytesSent += size;
@@ -220,7 +236,16 @@ export class LinkSimulator {
     return { 'a-to-b': { ...this.lanes['a-to-b'].stats }, 'b-to-a': { ...this.lanes['b-to-a'].stats } };
   }
 
-  private launch(direction: LinkDirection, index: number, datagram: Uint8Array, now: number, leaves: number, uJitter: number, uReorder: number, duplicate: boolean): void {
+  private launch(
+    direction: LinkDirection,
+    index: number,
+    datagram: Uint8Array,
+    now: number,
+    leaves: number,
+    uJitter: number,
+    uReorder: number,
+    duplicate: boolean,
+  ): void {
     const c = this.lanes[direction].c;
     const reordered = uReorder < c.reorder;
     const deliverAt = leaves + c.latency + uJitter * c.jitter + (reordered ? c.reorderDelay : 0);
@@ -286,7 +311,8 @@ function validate(c: LinkConditions | undefined, path: string): void {
   probability(c.duplicate, 'duplicate');
   probability(c.reorder, 'reorder');
   if (c.burst !== undefined) {
-    if (c.burst.enter === undefined || c.burst.exit === undefined) throw new RangeError(`LinkSimulator: ${path}.burst needs enter and exit`);
+    if (c.burst.enter === undefined || c.burst.exit === undefined)
+      throw new RangeError(`LinkSimulator: ${path}.burst needs enter and exit`);
     probability(c.burst.enter, 'burst.enter');
     probability(c.burst.exit, 'burst.exit');
     probability(c.burst.loss, 'burst.loss');

@@ -114,7 +114,8 @@ export class PingTracker {
     const interval = options.interval;
     this.interval = Number.isFinite(interval) && interval > 0 ? interval : 0;
     const size = options.window ?? 32;
-    if (!Number.isInteger(size) || size < 2 || size > 0x8000) throw new RangeError(`ping window must be an integer in [2, 32768], got ${size}`);
+    if (!Number.isInteger(size) || size < 2 || size > 0x8000)
+      throw new RangeError(`ping window must be an integer in [2, 32768], got ${size}`);
     this.size = size;
     this.timeout = options.timeout ?? Math.max(3 * this.interval, 2000);
     // -Infinity: the first ping is due at the first poll, whatever the clock reads.
@@ -270,7 +271,7 @@ export class PingTracker {
       if (d >= U32 / 2) d = 0;
       arrived = Math.min(d, k - j);
     }
-    const upDenominator = (k - j) + unknown;
+    const upDenominator = k - j + unknown;
     const lossUp = upDenominator > 0 ? 1 - arrived / upDenominator : 0;
     const lossDown = arrived > 0 ? 1 - between / arrived : 0;
     return { lossUp: clamp01(lossUp), lossDown: clamp01(lossDown) };

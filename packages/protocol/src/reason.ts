@@ -33,9 +33,7 @@ export const DisconnectReason = {
 } as const;
 export type DisconnectReasonCode = number;
 
-const NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(DisconnectReason).map(([name, code]) => [code, name]),
-);
+const NAMES: Record<number, string> = Object.fromEntries(Object.entries(DisconnectReason).map(([name, code]) => [code, name]));
 
 /** Readable name of a reason code: 'Timeout', 'Rejected', or 'Application(42)'. */
 export function reasonName(code: number): string {

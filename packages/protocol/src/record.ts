@@ -122,7 +122,10 @@ export function encodeRecords(records: MessageRecord[], idMode: (channel: number
   const lastId: (number | undefined)[] = [];
   const implied = records.map((rec) => {
     const imp =
-      rec.id !== undefined && !rec.fragment && idMode(rec.channel) === 'id' && lastId[rec.channel] !== undefined &&
+      rec.id !== undefined &&
+      !rec.fragment &&
+      idMode(rec.channel) === 'id' &&
+      lastId[rec.channel] !== undefined &&
       seqAdd(lastId[rec.channel]!, 1) === rec.id;
     lastId[rec.channel] = rec.fragment ? undefined : rec.id;
     return imp;

@@ -23,7 +23,8 @@ export class SampleWindow {
 
   /** Keeps the last `capacity` samples (a positive integer). */
   constructor(capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`SampleWindow capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError(`SampleWindow capacity must be a positive integer, got ${capacity}`);
     this.ring = new Float64Array(capacity);
   }
 

@@ -63,7 +63,7 @@ export class SequencedReceiver implements ReceiveChannel {
     const ch = this.ctx.index;
     const id = this.idOf(record);
     if (id <= this.newest) {
-      sink.dropped(ch, record.id!, 'stale');
+      sink.dropped(ch, record.id, 'stale');
       return;
     }
     let data: Uint8Array | undefined;

@@ -109,7 +109,12 @@ const MAX_ID_DRAWS = 64;
 
 export class ServerEndpoint<L> {
   readonly counters: ServerEndpointCounters = {
-    sessionsStarted: 0, refusedFull: 0, resumes: 0, resumesRefused: 0, handshakeTimeouts: 0, strayDatagrams: 0,
+    sessionsStarted: 0,
+    refusedFull: 0,
+    resumes: 0,
+    resumesRefused: 0,
+    handshakeTimeouts: 0,
+    strayDatagrams: 0,
   };
   private readonly sessions = new Map<number, EndpointSession<L>>();
   private readonly links = new Map<L, LinkEntry<L>>();
@@ -274,7 +279,8 @@ export class ServerEndpoint<L> {
       // Refused without a session: a throwaway connection answers (REJECT, never larger than the CONNECT).
       this.counters.refusedFull++;
       connection.handle(connect, this.now);
-      if (connection.state === 'pending') connection.reject(this.now, DisconnectReason.ServerFull, `server full (${this.maxSessions} sessions)`);
+      if (connection.state === 'pending')
+        connection.reject(this.now, DisconnectReason.ServerFull, `server full (${this.maxSessions} sessions)`);
       for (const datagram of connection.poll(this.now)) this.outbox.push({ link, datagram });
       return;
     }
@@ -407,7 +413,7 @@ export class ServerEndpoint<L> {
   private keyOf(item: EndpointSession<L> | L): Due<L> {
     let key = this.dueKeys.get(item);
     if (!key) {
-      key = item instanceof EndpointSession ? { session: item as EndpointSession<L> } : { link: item as L };
+      key = item instanceof EndpointSession ? { session: item } : { link: item };
       this.dueKeys.set(item, key);
     }
     return key;

@@ -110,7 +110,8 @@ export class Simulation {
   private nextEventTime(): number {
     const ta = this.a.nextTimeout();
     const tb = this.b.nextTimeout();
-    if (Number.isNaN(ta) || Number.isNaN(tb)) throw new Error(`Simulation: endpoint ${Number.isNaN(ta) ? 'a' : 'b'} returned NaN from nextTimeout()`);
+    if (Number.isNaN(ta) || Number.isNaN(tb))
+      throw new Error(`Simulation: endpoint ${Number.isNaN(ta) ? 'a' : 'b'} returned NaN from nextTimeout()`);
     return Math.min(ta, tb, this.link.nextDeliveryTime(), this.actions.peekTime());
   }
 

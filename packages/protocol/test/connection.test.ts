@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Connection, ConnectionPair, DisconnectReason, SendError, StateError, ConfigError, encodeControl, PROTOCOL_VERSION,
-  type ChannelOptions, type ConnectionEvent,
+  Connection,
+  ConnectionPair,
+  DisconnectReason,
+  SendError,
+  StateError,
+  ConfigError,
+  encodeControl,
+  PROTOCOL_VERSION,
+  type ChannelOptions,
+  type ConnectionEvent,
 } from '../src/index.js';
 
 const ALL_KINDS: ChannelOptions[] = [
-  { kind: 'reliable-ordered' }, { kind: 'reliable-unordered' }, { kind: 'unreliable-sequenced' }, { kind: 'unreliable' },
+  { kind: 'reliable-ordered' },
+  { kind: 'reliable-unordered' },
+  { kind: 'unreliable-sequenced' },
+  { kind: 'unreliable' },
 ];
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -14,7 +25,8 @@ function collect() {
   const server: { e: ConnectionEvent; t: number }[] = [];
   const client: { e: ConnectionEvent; t: number }[] = [];
   return {
-    serverEvents: server, clientEvents: client,
+    serverEvents: server,
+    clientEvents: client,
     onServerEvent: (e: ConnectionEvent, t: number) => void server.push({ e, t }),
     onClientEvent: (e: ConnectionEvent, t: number) => void client.push({ e, t }),
   };
@@ -36,18 +48,22 @@ describe('Connection lifecycle', () => {
 
   it('retries CONNECT when the first ones are lost', () => {
     let n = 0;
-    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'b-to-a' && n++ < 2] } });
+    const pair = new ConnectionPair({
+      link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'b-to-a' && n++ < 2] },
+    });
     expect(pair.connect()).toBe(true);
     expect(pair.sim.now).toBeGreaterThan(250 + 250 * 1.5);
   });
 
   it('answers a repeated CONNECT with a fresh ACCEPT when the first ACCEPT was lost', () => {
-    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'a-to-b' && d.index === 0] } });
+    const pair = new ConnectionPair({
+      link: { seed: 1, conditions: { latency: 10 }, rules: [(d) => d.direction === 'a-to-b' && d.index === 0] },
+    });
     expect(pair.connect()).toBe(true);
     expect(pair.client.state).toBe('connected');
   });
 
-  it('delivers the host\'s rejection with its reason and text', () => {
+  it("delivers the host's rejection with its reason and text", () => {
     const ev = collect();
     const pair = new ConnectionPair({ accept: () => ({ reject: DisconnectReason.Rejected, text: 'bad token' }), ...ev });
     pair.sim.runUntil(1000);
@@ -57,7 +73,11 @@ describe('Connection lifecycle', () => {
 
   it('refuses a client with a different channel layout, saying where', () => {
     const ev = collect();
-    const pair = new ConnectionPair({ server: { channels: [{ kind: 'reliable-ordered' }] }, client: { channels: [{ kind: 'unreliable' }] }, ...ev });
+    const pair = new ConnectionPair({
+      server: { channels: [{ kind: 'reliable-ordered' }] },
+      client: { channels: [{ kind: 'unreliable' }] },
+      ...ev,
+    });
     pair.sim.runUntil(1000);
     const d = ev.clientEvents.at(-1)!.e as Extract<ConnectionEvent, { type: 'disconnected' }>;
     expect(d.reason).toBe(DisconnectReason.ChannelMismatch);
@@ -67,7 +87,14 @@ describe('Connection lifecycle', () => {
 
   it('refuses another protocol version', () => {
     const server = Connection.server();
-    const connect = encodeControl({ type: 'connect', version: PROTOCOL_VERSION + 1, nonce: 5, attempt: 1, channels: [], payload: new Uint8Array(0) });
+    const connect = encodeControl({
+      type: 'connect',
+      version: PROTOCOL_VERSION + 1,
+      nonce: 5,
+      attempt: 1,
+      channels: [],
+      payload: new Uint8Array(0),
+    });
     server.handle(connect, 0);
     const [reply] = server.poll(0);
     expect(reply!.length).toBeLessThanOrEqual(connect.length);
@@ -88,7 +115,12 @@ describe('Connection lifecycle', () => {
   it('times out when the peer goes silent, and keeps alive while it does not', () => {
     const ev = collect();
     let cut = false;
-    const pair = new ConnectionPair({ server: { timeout: 2000, pingInterval: 0 }, client: { timeout: 2000, pingInterval: 0 }, link: { seed: 1, conditions: { latency: 5 }, rules: [() => cut] }, ...ev });
+    const pair = new ConnectionPair({
+      server: { timeout: 2000, pingInterval: 0 },
+      client: { timeout: 2000, pingInterval: 0 },
+      link: { seed: 1, conditions: { latency: 5 }, rules: [() => cut] },
+      ...ev,
+    });
     pair.connect();
     pair.sim.runUntil(10_000); // idle but alive: keepalives flow
     expect(pair.client.state).toBe('connected');
@@ -102,7 +134,10 @@ describe('Connection lifecycle', () => {
   it('disconnects gracefully: the peer learns the reason even if some copies are lost', () => {
     const ev = collect();
     let dropNext = 0;
-    const pair = new ConnectionPair({ link: { seed: 1, conditions: { latency: 5 }, rules: [(d) => d.direction === 'b-to-a' && dropNext-- > 0] }, ...ev });
+    const pair = new ConnectionPair({
+      link: { seed: 1, conditions: { latency: 5 }, rules: [(d) => d.direction === 'b-to-a' && dropNext-- > 0] },
+      ...ev,
+    });
     pair.connect();
     dropNext = 2; // the first two DISCONNECT copies vanish
     pair.client.disconnect(pair.sim.now, 40, 'bye');
@@ -124,14 +159,21 @@ describe('Connection lifecycle', () => {
     expect(() => Connection.client()).toThrow(/needs options.random/);
     expect(() => new Connection('client', { mtu: 50 })).toThrow(ConfigError);
     expect(() => new Connection('client', { channels: [] })).toThrow(/1\.\.15 channels/);
-    expect(() => new Connection('client', { channels: [{ kind: 'reliable-ordered', maxMessageSize: 10, maxQueuedBytes: 5 }] })).toThrow(ConfigError);
+    expect(() => new Connection('client', { channels: [{ kind: 'reliable-ordered', maxMessageSize: 10, maxQueuedBytes: 5 }] })).toThrow(
+      ConfigError,
+    );
   });
 });
 
 describe('Connection messaging', () => {
   it('carries messages both ways on every channel kind', () => {
     const ev = collect();
-    const pair = new ConnectionPair({ server: { channels: ALL_KINDS }, client: { channels: ALL_KINDS }, link: { seed: 3, conditions: { latency: 15 } }, ...ev });
+    const pair = new ConnectionPair({
+      server: { channels: ALL_KINDS },
+      client: { channels: ALL_KINDS },
+      link: { seed: 3, conditions: { latency: 15 } },
+      ...ev,
+    });
     pair.connect();
     for (let ch = 0; ch < 4; ch++) {
       pair.client.send(ch, bytes(`c${ch}`));
@@ -166,7 +208,13 @@ describe('Connection messaging', () => {
   });
 
   it('throws typed send errors: unknown channel, too large, back-pressure, closed', () => {
-    const c = Connection.client({ nonce: 1, channels: [{ kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 }, { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 }] });
+    const c = Connection.client({
+      nonce: 1,
+      channels: [
+        { kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 },
+        { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 },
+      ],
+    });
     const code = (f: () => unknown) => {
       try {
         f();
@@ -206,7 +254,12 @@ describe('Connection messaging', () => {
   it('never delivers an older unreliable-sequenced message after a newer one', () => {
     const ch: ChannelOptions[] = [{ kind: 'unreliable-sequenced' }];
     const ev = collect();
-    const pair = new ConnectionPair({ server: { channels: ch }, client: { channels: ch }, link: { seed: 9, conditions: { latency: 20, jitter: 40 } }, ...ev });
+    const pair = new ConnectionPair({
+      server: { channels: ch },
+      client: { channels: ch },
+      link: { seed: 9, conditions: { latency: 20, jitter: 40 } },
+      ...ev,
+    });
     pair.connect();
     for (let i = 0; i < 50; i++) pair.sim.at(pair.sim.now + i * 2, () => void pair.client.send(0, bytes(String(i))));
     pair.sim.runUntil(pair.sim.now + 1000);
@@ -218,7 +271,11 @@ describe('Connection messaging', () => {
   });
 
   it('measures RTT, jitter, clock offset and loss through ping', () => {
-    const pair = new ConnectionPair({ link: { seed: 4, conditions: { latency: 25, jitter: 10 } }, server: { pingInterval: 100 }, client: { pingInterval: 100 } });
+    const pair = new ConnectionPair({
+      link: { seed: 4, conditions: { latency: 25, jitter: 10 } },
+      server: { pingInterval: 100 },
+      client: { pingInterval: 100 },
+    });
     pair.connect();
     pair.sim.runUntil(pair.sim.now + 5000);
     const s = pair.client.stats();

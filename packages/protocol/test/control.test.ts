@@ -1,13 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../src/bytes.js';
-import { ACCEPT_SIZE, decodeControl, encodeControl, encodeRejectFor, MIN_CONNECT_SIZE, PROTOCOL_VERSION, type ControlPacket } from '../src/control.js';
+import {
+  ACCEPT_SIZE,
+  decodeControl,
+  encodeControl,
+  encodeRejectFor,
+  MIN_CONNECT_SIZE,
+  PROTOCOL_VERSION,
+  type ControlPacket,
+} from '../src/control.js';
 
 const spec = { kind: 0, window: 1024, maxMessageSize: 262144, maxQueuedBytes: 1048576 };
 
 describe('control packets (docs/protocol.md §5)', () => {
   const packets: ControlPacket[] = [
-    { type: 'connect', version: PROTOCOL_VERSION, nonce: 0xdeadbeef, attempt: 3, channels: [spec, { ...spec, kind: 3 }], payload: new Uint8Array([1, 2, 3]) },
-    { type: 'accept', nonce: 0xdeadbeef, connectionId: 42, attempt: 3, token: new Uint8Array(16).fill(7), receivedAt: 1234.5, sentAt: 1250.25 },
+    {
+      type: 'connect',
+      version: PROTOCOL_VERSION,
+      nonce: 0xdeadbeef,
+      attempt: 3,
+      channels: [spec, { ...spec, kind: 3 }],
+      payload: new Uint8Array([1, 2, 3]),
+    },
+    {
+      type: 'accept',
+      nonce: 0xdeadbeef,
+      connectionId: 42,
+      attempt: 3,
+      token: new Uint8Array(16).fill(7),
+      receivedAt: 1234.5,
+      sentAt: 1250.25,
+    },
     { type: 'resume', connectionId: 42, token: new Uint8Array(16).fill(9) },
     { type: 'resumed', connectionId: 42 },
     { type: 'reject', nonce: 1, reason: 2, text: 'bad token ✗' },
@@ -20,9 +43,19 @@ describe('control packets (docs/protocol.md §5)', () => {
   it('lays out ACCEPT, RESUME and RESUMED byte for byte', () => {
     const token = new Uint8Array(16).map((_, i) => i);
     const tokenHex = Buffer.from(token).toString('hex');
-    const accept = encodeControl({ type: 'accept', nonce: 0x01020304, connectionId: 0x0a0b0c0d, attempt: 7, token, receivedAt: 1, sentAt: 2.5 });
+    const accept = encodeControl({
+      type: 'accept',
+      nonce: 0x01020304,
+      connectionId: 0x0a0b0c0d,
+      attempt: 7,
+      token,
+      receivedAt: 1,
+      sentAt: 2.5,
+    });
     // f64 big-endian: 1 = 3ff0000000000000, 2.5 = 4004000000000000
-    expect(Buffer.from(accept).toString('hex')).toBe('42' + '01020304' + '0a0b0c0d' + '07' + tokenHex + '3ff0000000000000' + '4004000000000000');
+    expect(Buffer.from(accept).toString('hex')).toBe(
+      '42' + '01020304' + '0a0b0c0d' + '07' + tokenHex + '3ff0000000000000' + '4004000000000000',
+    );
     expect(accept.length).toBe(ACCEPT_SIZE);
     expect(Buffer.from(encodeControl({ type: 'resume', connectionId: 0x0a0b0c0d, token })).toString('hex')).toBe(
       '45' + '0a0b0c0d' + tokenHex + '00'.repeat(MIN_CONNECT_SIZE - 21),
@@ -41,7 +74,9 @@ describe('control packets (docs/protocol.md §5)', () => {
 
   it('never answers a CONNECT with more bytes than it had', () => {
     const connect = encodeControl({ type: 'connect', version: 1, nonce: 9, attempt: 1, channels: [spec], payload: new Uint8Array(0) });
-    expect(encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1, token: new Uint8Array(16), receivedAt: 0, sentAt: 0 }).length).toBeLessThanOrEqual(connect.length);
+    expect(
+      encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1, token: new Uint8Array(16), receivedAt: 0, sentAt: 0 }).length,
+    ).toBeLessThanOrEqual(connect.length);
     const resume = encodeControl({ type: 'resume', connectionId: 1, token: new Uint8Array(16) });
     expect(encodeControl({ type: 'resumed', connectionId: 1 }).length).toBeLessThanOrEqual(resume.length);
     const reject = encodeRejectFor(connect.length, 9, 2, 'x'.repeat(500));
@@ -52,7 +87,15 @@ describe('control packets (docs/protocol.md §5)', () => {
   it('rejects malformed control packets', () => {
     const cases = ['41', '4100', '42010203', '4201020304050607', '420102030405060708ff00', '45', '430000000102', '44000000000203'];
     for (const h of cases) expect(() => decodeControl(new Uint8Array(Buffer.from(h, 'hex'))), h).toThrow(DecodeError);
-    const accept = encodeControl({ type: 'accept', nonce: 9, connectionId: 1, attempt: 1, token: new Uint8Array(16), receivedAt: 0, sentAt: 0 });
+    const accept = encodeControl({
+      type: 'accept',
+      nonce: 9,
+      connectionId: 1,
+      attempt: 1,
+      token: new Uint8Array(16),
+      receivedAt: 0,
+      sentAt: 0,
+    });
     new DataView(accept.buffer).setFloat64(ACCEPT_SIZE - 8, NaN);
     expect(() => decodeControl(accept)).toThrow(/non-finite time/);
   });

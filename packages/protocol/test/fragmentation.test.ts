@@ -34,7 +34,10 @@ describe('fragmentation', () => {
   });
 
   it('splits only what does not fit: 1185 bytes travel in one packet, 1186 in two', () => {
-    for (const [size, packets] of [[1185, 1], [1186, 2]] as const) {
+    for (const [size, packets] of [
+      [1185, 1],
+      [1186, 2],
+    ] as const) {
       const pair = new ConnectionPair({ server: { pingInterval: 0 }, client: { pingInterval: 0 } });
       pair.connect();
       pair.client.send(0, new Uint8Array(size));

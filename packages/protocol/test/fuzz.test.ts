@@ -14,7 +14,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ConnectionPair, DecodeError, decodeControl, decodeHeader, decodeRecords, headerSize, inspectPacket, Random, type ConnectionEvent,
+  ConnectionPair,
+  DecodeError,
+  decodeControl,
+  decodeHeader,
+  decodeRecords,
+  headerSize,
+  inspectPacket,
+  Random,
+  type ConnectionEvent,
 } from '../src/index.js';
 import { decodeControlRecord } from '../src/control-record.js';
 
@@ -40,13 +48,15 @@ function mutate(rng: Random, src: Uint8Array, keep = 0): Uint8Array {
     case 2: // random byte values
       for (let i = 0, n = 1 + rng.int(3); i < n; i++) b[at()] = rng.int(256);
       return b;
-    case 3: { // extend with garbage
+    case 3: {
+      // extend with garbage
       const out = new Uint8Array(b.length + 1 + rng.int(40));
       out.set(b);
       for (let i = b.length; i < out.length; i++) out[i] = rng.int(256);
       return out;
     }
-    default: { // lengths and counts to extremes
+    default: {
+      // lengths and counts to extremes
       b[at()] = rng.chance(0.5) ? 0xff : 0;
       return b;
     }
@@ -143,7 +153,8 @@ describe('a live connection under hostile datagrams', () => {
     let maxBuffered = 0;
     for (let t = stormStart; t < stormStart + 2000; t += 50) {
       pair.sim.at(t, () => {
-        for (const c of [pair.server, pair.client]) for (const ch of c.stats().channels) maxBuffered = Math.max(maxBuffered, ch.bufferedBytes);
+        for (const c of [pair.server, pair.client])
+          for (const ch of c.stats().channels) maxBuffered = Math.max(maxBuffered, ch.bufferedBytes);
       });
     }
     pair.sim.runUntil(stormStart + 3000);

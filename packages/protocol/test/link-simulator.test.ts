@@ -54,7 +54,15 @@ describe('LinkSimulator: a perfect link', () => {
 describe('LinkSimulator: reproducibility', () => {
   const messy: Omit<LinkOptions, 'trace'> = {
     seed: 1234,
-    conditions: { loss: 0.1, burst: { enter: 0.02, exit: 0.3 }, latency: 40, jitter: 15, duplicate: 0.05, reorder: 0.05, bandwidth: 50_000 },
+    conditions: {
+      loss: 0.1,
+      burst: { enter: 0.02, exit: 0.3 },
+      latency: 40,
+      jitter: 15,
+      duplicate: 0.05,
+      reorder: 0.05,
+      bandwidth: 50_000,
+    },
   };
 
   it('gives identical traces and deliveries for the same seed', () => {
@@ -239,7 +247,12 @@ describe('LinkSimulator: scripted rules', () => {
 describe('LinkSimulator: trace, validation, scale', () => {
   it('traces drops and passes with sizes and times', () => {
     const events: LinkEvent[] = [];
-    const link = new LinkSimulator({ seed: 3, conditions: { latency: 15 }, rules: [dropIndices('a-to-b', [0])], trace: (e) => events.push(e) });
+    const link = new LinkSimulator({
+      seed: 3,
+      conditions: { latency: 15 },
+      rules: [dropIndices('a-to-b', [0])],
+      trace: (e) => events.push(e),
+    });
     link.send('a-to-b', sized(7), 100);
     link.send('a-to-b', sized(9), 101);
     expect(events).toEqual([

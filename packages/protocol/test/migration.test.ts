@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { ConnectionPair, type ConnectionEvent } from '../src/index.js';
 
 describe('transportChanged', () => {
-  for (const [from, to] of [[false, true], [true, false], [false, false]] as const) {
+  for (const [from, to] of [
+    [false, true],
+    [true, false],
+    [false, false],
+  ] as const) {
     it(`keeps reliable-ordered exact when switching ${from ? 'reliable' : 'unreliable'} → ${to ? 'reliable' : 'unreliable'} transport`, () => {
       const got = { server: [] as number[], client: [] as number[] };
       const num = (e: ConnectionEvent) => (e.type === 'message' ? new DataView(e.data.buffer, e.data.byteOffset).getUint32(0) : -1);

@@ -11,7 +11,14 @@ interface Link {
 const SYMMETRIC: Link = { offset: 0, up: 20, down: 20, proc: 0 };
 
 /** Polls one ping at `now`, delivers it (unless dropUp) and its pong (unless dropDown). Returns the rtt sample. */
-function exchange(tracker: PingTracker, responder: PingResponder, now: number, link: Link, dropUp = false, dropDown = false): number | undefined {
+function exchange(
+  tracker: PingTracker,
+  responder: PingResponder,
+  now: number,
+  link: Link,
+  dropUp = false,
+  dropDown = false,
+): number | undefined {
   const ping = tracker.poll(now);
   if (!ping) throw new Error(`no ping due at ${now}`);
   if (dropUp) return undefined;
@@ -26,7 +33,13 @@ describe('PingResponder', () => {
   it('counts pings and echoes their fields', () => {
     const r = new PingResponder();
     expect(r.received).toBe(0);
-    expect(r.onPing({ seq: 65535, sentAt: 12.5 }, 99)).toEqual({ seq: 65535, pingsReceived: 1, pingSentAt: 12.5, receivedAt: 99, sentAt: 99 });
+    expect(r.onPing({ seq: 65535, sentAt: 12.5 }, 99)).toEqual({
+      seq: 65535,
+      pingsReceived: 1,
+      pingSentAt: 12.5,
+      receivedAt: 99,
+      sentAt: 99,
+    });
     expect(r.onPing({ seq: 0, sentAt: 13 }, 100).pingsReceived).toBe(2);
     expect(r.received).toBe(2);
   });
@@ -49,7 +62,16 @@ describe('PingTracker scheduling', () => {
     expect(t.nextPingTime()).toBe(Infinity);
     expect(t.poll(0)).toBeUndefined();
     expect(t.poll(1e9)).toBeUndefined();
-    expect(t.stats(0)).toEqual({ sent: 0, received: 0, rtt: undefined, jitter: 0, lossUp: 0, lossDown: 0, clockOffset: undefined, clockSamples: 0 });
+    expect(t.stats(0)).toEqual({
+      sent: 0,
+      received: 0,
+      rtt: undefined,
+      jitter: 0,
+      lossUp: 0,
+      lossDown: 0,
+      clockOffset: undefined,
+      clockSamples: 0,
+    });
     expect(t.peerTime(5)).toBe(5);
   });
 
@@ -76,7 +98,12 @@ describe('PingTracker round trips and clock offset', () => {
     const offset = -123_456.25;
     const t = new PingTracker({ interval: 100 });
     const r = new PingResponder();
-    const links: Array<[number, number]> = [[80, 10], [25, 25], [10, 90], [60, 40]];
+    const links: Array<[number, number]> = [
+      [80, 10],
+      [25, 25],
+      [10, 90],
+      [60, 40],
+    ];
     links.forEach(([up, down], i) => {
       exchange(t, r, i * 100, { offset, up, down, proc: 3 });
       const est = t.stats(i * 100 + 99).clockOffset!;
@@ -179,7 +206,13 @@ describe('PingTracker loss each way', () => {
   it('subtracts pingsReceived modulo 2^32 and clamps impossible counts', () => {
     const t = new PingTracker({ interval: 100 });
     for (let i = 0; i < 3; i++) t.poll(i * 100);
-    const pong = (seq: number, pingsReceived: number): Pong => ({ seq, pingsReceived, pingSentAt: 0, receivedAt: seq * 100 + 5, sentAt: seq * 100 + 5 });
+    const pong = (seq: number, pingsReceived: number): Pong => ({
+      seq,
+      pingsReceived,
+      pingSentAt: 0,
+      receivedAt: seq * 100 + 5,
+      sentAt: seq * 100 + 5,
+    });
     expect(t.onPong(pong(0, 0xffffffff), 10)).toBe(10);
     expect(t.onPong(pong(2, 1), 210)).toBe(10);
     expect(t.stats(300)).toMatchObject({ lossUp: 0, lossDown: 0.5 });
@@ -231,7 +264,7 @@ describe('PingTracker against garbage', () => {
 
   it('survives a flood of random pongs with bounded, sane stats', () => {
     let x = 12345;
-    const rand = (): number => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const pick = (): number => {
       const k = Math.floor(rand() * 8);
       return [NaN, Infinity, -1, 2 ** 32, 1e300, rand() * 65536, Math.floor(rand() * 65536), Math.floor(rand() * 2 ** 32)][k]!;

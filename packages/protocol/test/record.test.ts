@@ -18,9 +18,17 @@ describe('message records (docs/protocol.md §3)', () => {
     // unreliable "hi" on channel 1: flags 0x01, len 2
     expect(hex(encodeRecords([{ channel: 1, data: bytes(0x68, 0x69) }], mode))).toBe('01026869');
     // reliable id 0x1234 then id 0x1235 (implied), channel 0
-    expect(hex(encodeRecords([{ channel: 0, id: 0x1234, data: bytes(1) }, { channel: 0, id: 0x1235, data: bytes(2) }], mode))).toBe(
-      '1012340101' + '000102',
-    );
+    expect(
+      hex(
+        encodeRecords(
+          [
+            { channel: 0, id: 0x1234, data: bytes(1) },
+            { channel: 0, id: 0x1235, data: bytes(2) },
+          ],
+          mode,
+        ),
+      ),
+    ).toBe('1012340101' + '000102');
     // fragment 1 of 3 of message 9 with a 300-byte payload: flags I|F|L
     const frag = encodeRecords([{ channel: 0, id: 9, fragment: { index: 1, count: 3 }, data: new Uint8Array(300) }], mode);
     expect(hex(frag.subarray(0, 9))).toBe('70' + '0009' + '0001' + '0003' + '012c');

@@ -3,7 +3,15 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { Connection, ConfigError, encodeHeader, encodeRecords, type ChannelIdMode, type ChannelOptions, type MessageRecord } from '../src/index.js';
+import {
+  Connection,
+  ConfigError,
+  encodeHeader,
+  encodeRecords,
+  type ChannelIdMode,
+  type ChannelOptions,
+  type MessageRecord,
+} from '../src/index.js';
 import { encodePing } from '../src/control-record.js';
 
 /** A server and a client connected by hand (no link), events drained. */
@@ -20,7 +28,10 @@ function connected(channels?: ChannelOptions[]) {
   return { s, c };
 }
 
-const idMode = (plain: number[]) => (ch: number): ChannelIdMode => (ch === 15 || plain.includes(ch) ? 'plain' : 'id');
+const idMode =
+  (plain: number[]) =>
+  (ch: number): ChannelIdMode =>
+    ch === 15 || plain.includes(ch) ? 'plain' : 'id';
 function packet(seq: number, records: MessageRecord[], plain: number[] = []): Uint8Array {
   const h = encodeHeader({ sequence: seq });
   const r = encodeRecords(records, idMode(plain));
@@ -34,10 +45,14 @@ describe('regressions', () => {
   it('two fragments of one message with different counts in one packet: malformed, never thrown or mixed', () => {
     for (const ch of [0, 1]) {
       const { s } = connected([{ kind: 'reliable-ordered' }, { kind: 'unreliable' }]);
-      const d = packet(0, [
-        { channel: ch, id: 5, fragment: { index: 0, count: 2 }, data: new Uint8Array(200) },
-        { channel: ch, id: 5, fragment: { index: 1, count: 3 }, data: new Uint8Array(200) },
-      ], [1]);
+      const d = packet(
+        0,
+        [
+          { channel: ch, id: 5, fragment: { index: 0, count: 2 }, data: new Uint8Array(200) },
+          { channel: ch, id: 5, fragment: { index: 1, count: 3 }, data: new Uint8Array(200) },
+        ],
+        [1],
+      );
       expect(() => s.handle(d, 1)).not.toThrow();
       expect(s.stats().malformedPackets).toBe(1);
       expect(s.pollEvent()).toBeUndefined();
@@ -99,7 +114,8 @@ describe('regressions', () => {
         if (!held && d.length > 600) held = d.slice();
         else s.handle(d, t);
       }
-      for (let e = s.pollEvent(); e; e = s.pollEvent()) if (e.type === 'message') got.push(new DataView(e.data.buffer, e.data.byteOffset).getUint32(0));
+      for (let e = s.pollEvent(); e; e = s.pollEvent())
+        if (e.type === 'message') got.push(new DataView(e.data.buffer, e.data.byteOffset).getUint32(0));
       for (const d of s.poll(t)) c.handle(d, t);
     }
     expect(replayed).toBe(true);
@@ -109,8 +125,20 @@ describe('regressions', () => {
   });
 
   it('refuses a max message size that needs more than 65535 fragments at the MTU', () => {
-    expect(() => new Connection('server', { mtu: 200, channels: [{ kind: 'reliable-ordered', maxMessageSize: 64 << 20, maxQueuedBytes: 64 << 20 }] })).toThrow(ConfigError);
-    expect(() => new Connection('server', { mtu: 1200, channels: [{ kind: 'reliable-ordered', maxMessageSize: 64 << 20, maxQueuedBytes: 64 << 20 }] })).not.toThrow();
+    expect(
+      () =>
+        new Connection('server', {
+          mtu: 200,
+          channels: [{ kind: 'reliable-ordered', maxMessageSize: 64 << 20, maxQueuedBytes: 64 << 20 }],
+        }),
+    ).toThrow(ConfigError);
+    expect(
+      () =>
+        new Connection('server', {
+          mtu: 1200,
+          channels: [{ kind: 'reliable-ordered', maxMessageSize: 64 << 20, maxQueuedBytes: 64 << 20 }],
+        }),
+    ).not.toThrow();
   });
 
   it('answers a repeated CONNECT with the REJECT again when the first was lost', () => {

@@ -10,7 +10,10 @@ import { ConnectionPair, type ConnectionEvent } from '../src/index.js';
 describe('soak', () => {
   it('stays exact and bounded across 3+ packet-sequence wraps at 10 % loss', () => {
     const total = 210_000; // > 3 × 65536 packets: one small message per packet, sent 1 ms apart
-    const channels = [{ kind: 'reliable-ordered' as const, maxMessageSize: 1024, maxQueuedBytes: 64 * 1024 }, { kind: 'unreliable' as const }];
+    const channels = [
+      { kind: 'reliable-ordered' as const, maxMessageSize: 1024, maxQueuedBytes: 64 * 1024 },
+      { kind: 'unreliable' as const },
+    ];
     let next = 0;
     let bad = 0;
     let unreliable = 0;

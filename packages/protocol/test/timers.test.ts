@@ -128,7 +128,11 @@ describe('clock from the handshake', () => {
   let sim: Simulation;
 
   // Host clocks are monotonic and non-negative (performance.now()); either may be far ahead of the other.
-  for (const [serverClock, clientClock] of [[0, 0], [12_345.5, 0], [0, 98_765]]) {
+  for (const [serverClock, clientClock] of [
+    [0, 0],
+    [12_345.5, 0],
+    [0, 98_765],
+  ] as const) {
     const skew = serverClock - clientClock;
     it(`knows the server's clock (skew ${skew} ms) and the RTT when connected, before any ping`, () => {
       const server = new SkewedHost(Connection.server({ pingInterval: 0 }), serverClock, new Random(1));
@@ -160,7 +164,11 @@ describe('no ambient randomness', () => {
     const pair = new ConnectionPair({
       client: { random: new Random(seed) },
       seed,
-      link: { seed, conditions: { loss: 0.1, latency: 20 }, rules: [(d) => (log.push(`${d.direction} ${Buffer.from(d.bytes).toString('hex')}`), false)] },
+      link: {
+        seed,
+        conditions: { loss: 0.1, latency: 20 },
+        rules: [(d) => (log.push(`${d.direction} ${Buffer.from(d.bytes).toString('hex')}`), false)],
+      },
     });
     pair.connect();
     for (let i = 0; i < 50; i++) pair.sim.at(pair.sim.now + i * 7, (now) => pair.client.send(0, new Uint8Array([i]), now));

@@ -79,7 +79,8 @@ export interface ResolvedServerOptions {
 
 function positive(name: string, v: number | undefined, def: number, integer = true): number {
   const x = v ?? def;
-  if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x))) throw new ConfigError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
+  if (!Number.isFinite(x) || x <= 0 || (integer && !Number.isInteger(x)))
+    throw new ConfigError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got ${String(v)}`);
   return x;
 }
 
@@ -91,7 +92,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const transports = o.transports ?? [...TRANSPORT_KINDS];
   for (const t of transports) {
     const kind = typeof t === 'string' ? t : t.kind;
-    if (!TRANSPORT_KINDS.includes(kind)) throw new ConfigError(`unknown transport '${String(kind)}' (known: ${TRANSPORT_KINDS.join(', ')})`);
+    if (!TRANSPORT_KINDS.includes(kind))
+      throw new ConfigError(`unknown transport '${String(kind)}' (known: ${TRANSPORT_KINDS.join(', ')})`);
   }
   if (transports.length === 0) throw new ConfigError('at least one transport must be enabled');
   const kinds = transports.map((t) => (typeof t === 'string' ? t : t.kind));

@@ -14,8 +14,19 @@
 import { randomFillSync } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import {
-  channelIndex, decodeMessage, decodeValue, encodeMessage, DisconnectReason, Emitter, PROTOCOL_VERSION, SendError, ServerEndpoint,
-  type EndpointSession, type RandomSource, type ServerEndpointEvent, type Unsubscribe,
+  channelIndex,
+  decodeMessage,
+  decodeValue,
+  encodeMessage,
+  DisconnectReason,
+  Emitter,
+  PROTOCOL_VERSION,
+  SendError,
+  ServerEndpoint,
+  type EndpointSession,
+  type RandomSource,
+  type ServerEndpointEvent,
+  type Unsubscribe,
 } from '@volley/protocol';
 import { HttpHost } from './http-host.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
@@ -186,7 +197,12 @@ export class Server implements SessionHost {
   }
 
   /** What clients learn at GET /volley/info. */
-  info(): { protocol: number; transports: TransportKind[]; endpoints: Partial<Record<TransportKind, Record<string, unknown>>>; channels: unknown } {
+  info(): {
+    protocol: number;
+    transports: TransportKind[];
+    endpoints: Partial<Record<TransportKind, Record<string, unknown>>>;
+    channels: unknown;
+  } {
     const endpoints: Partial<Record<TransportKind, Record<string, unknown>>> = {};
     for (const t of this.transports) endpoints[t.kind] = t.info();
     return { protocol: PROTOCOL_VERSION, transports: this.transports.map((t) => t.kind), endpoints, channels: this.layout };

@@ -5,7 +5,13 @@
  */
 
 import {
-  channelIndex, encodeMessage, type ChannelChoice, type ChannelOptions, type Connection, type ConnectionStats, type EndpointSession,
+  channelIndex,
+  encodeMessage,
+  type ChannelChoice,
+  type ChannelOptions,
+  type Connection,
+  type ConnectionStats,
+  type EndpointSession,
 } from '@volley/protocol';
 import { RateLimiter } from './rate-limiter.js';
 import type { UserData } from './server-options.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { WebSocketClientTransport } from '../../client/src/transports/websocket.js';
-import type { ServerInfo } from '../../client/src/transport.js';
+import { WebSocketClientTransport } from '@volley/client';
+import type { ServerInfo } from '@volley/client';
 import type { TransportLink } from '../src/transport.js';
 import { WebSocketTransport, type WebSocketTransportOptions } from '../src/transports/websocket.js';
 import { datagram, mismatches, startOnHttp, until } from './transport-rig.js';

@@ -120,7 +120,14 @@ async function run(options: RunOptions = {}): Promise<RunResult> {
         clearInterval(timer);
       }
       await until(`all ${sent} streamed messages echoed`, () => s.got.length >= sent, 3000);
-      stream = { sent, echoed: s.got.length, inOrder: s.inOrder(), echoedBeforeMove: before, echoedAfterMove: s.got.length - before, upgradeMs: (moves[0]?.atMs ?? connectMs) - connectMs };
+      stream = {
+        sent,
+        echoed: s.got.length,
+        inOrder: s.inOrder(),
+        echoedBeforeMove: before,
+        echoedAfterMove: s.got.length - before,
+        upgradeMs: (moves[0]?.atMs ?? connectMs) - connectMs,
+      };
     }
 
     // Sequential round trips.
@@ -129,7 +136,10 @@ async function run(options: RunOptions = {}): Promise<RunResult> {
     for (let i = 0; i < count; i++) {
       const sentAt = performance.now();
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`echo #${i} not back within ${ECHO_TIMEOUT_MS} ms over ${client.transport}`)), ECHO_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`echo #${i} not back within ${ECHO_TIMEOUT_MS} ms over ${client.transport}`)),
+          ECHO_TIMEOUT_MS,
+        );
         e.onGot = (k) => {
           if (k !== i) return;
           clearTimeout(timer);
@@ -169,7 +179,12 @@ async function run(options: RunOptions = {}): Promise<RunResult> {
     };
   } catch (error) {
     const failures = client.failures.map((f) => `${f.transport}: ${f.reason}`).join('; ');
-    throw new Error(`${(error as Error).message} (transport ${client.transport}, state ${client.state}${failures ? `, failures: ${failures}` : ''})`);
+    throw new Error(
+      `${(error as Error).message} (transport ${client.transport}, state ${client.state}${failures ? `, failures: ${failures}` : ''})`,
+      {
+        cause: error,
+      },
+    );
   } finally {
     await client.close();
   }

@@ -69,9 +69,9 @@ export class PollingClientTransport implements ClientTransport {
       const wasClosed = (this.state as string) === 'done';
       this.state = 'done';
       this.getCtl.abort();
-      if (signal.aborted) throw new Error(`polling open to ${this.base} aborted`);
-      if (wasClosed) throw new Error(`polling transport to ${this.base} closed during open`);
-      throw new Error(`polling open to ${this.base} failed: ${(e as Error).message}`);
+      if (signal.aborted) throw new Error(`polling open to ${this.base} aborted`, { cause: e });
+      if (wasClosed) throw new Error(`polling transport to ${this.base} closed during open`, { cause: e });
+      throw new Error(`polling open to ${this.base} failed: ${(e as Error).message}`, { cause: e });
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.getCtl.signal.removeEventListener('abort', stopOnClose);
@@ -214,4 +214,3 @@ function hex(bytes: Uint8Array): string {
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
 }
-

@@ -25,8 +25,15 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import {
-  UDP_COOKIE_FRAME_SIZE, UDP_COOKIE_SIZE, UDP_DATA_HEADER_SIZE, UDP_ECHO_HEADER_SIZE, UDP_FRAMING_VERSION, UDP_HELLO_SIZE,
-  UDP_LINK_ID_SIZE, UDP_NONCE_SIZE, UdpFrame,
+  UDP_COOKIE_FRAME_SIZE,
+  UDP_COOKIE_SIZE,
+  UDP_DATA_HEADER_SIZE,
+  UDP_ECHO_HEADER_SIZE,
+  UDP_FRAMING_VERSION,
+  UDP_HELLO_SIZE,
+  UDP_LINK_ID_SIZE,
+  UDP_NONCE_SIZE,
+  UdpFrame,
 } from '@volley/protocol';
 import type { ClientTransport, ServerInfo } from '../transport.js';
 

@@ -111,7 +111,9 @@ class WebSocketLink implements TransportLink {
       // ws has already started closing (with 1009 for 'Max payload size exceeded', 1002 for protocol errors).
       if (this.done) return;
       this.done = true;
-      this.onClose(/max payload/i.test(err.message) ? `message too big (max ${this.maxDatagram} bytes)` : `websocket error: ${err.message}`);
+      this.onClose(
+        /max payload/i.test(err.message) ? `message too big (max ${this.maxDatagram} bytes)` : `websocket error: ${err.message}`,
+      );
     });
     ws.on('close', (code: number, reason: Buffer) => {
       this.forget();
