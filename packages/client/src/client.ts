@@ -16,6 +16,7 @@ import {
   channelIndex,
   ClientEndpoint,
   decodeMessage,
+  MessageRouter,
   DisconnectReason,
   Emitter,
   encodeMessage,
@@ -72,9 +73,7 @@ export class Client {
   readonly options: ResolvedConnectOptions;
   private readonly base: URL;
   private readonly emitter = new Emitter<ClientEvents>((e, event) => this.fail(e, event === 'error'));
-  private readonly handlers = new Map<string, Set<(data: unknown) => void>>();
-  private readonly anyHandlers = new Set<(type: string, data: unknown) => void>();
-  private readonly unhandled = new Map<string, number>();
+  private readonly router = new MessageRouter<(data: unknown) => void, (type: string, data: unknown) => void>();
   private readonly random: RandomSource;
   private endpoint: ClientEndpoint<ClientTransport> | undefined;
   private info: ServerInfo | undefined;
@@ -153,7 +152,7 @@ export class Client {
   stats(): ClientStats {
     const c = this.endpoint?.connection;
     if (!c) throw new Error('stats() before connect()');
-    return { ...c.stats(performance.now()), transport: this.transport, unhandledMessages: Object.fromEntries(this.unhandled) };
+    return { ...c.stats(performance.now()), transport: this.transport, unhandledMessages: Object.fromEntries(this.router.unhandled) };
   }
 
   // ---- messages and events ------------------------------------------------------------------
@@ -167,19 +166,12 @@ export class Client {
 
   /** Handles messages of one type (any number of handlers); returns the function that removes this one. */
   onMessage(type: string, handler: (data: unknown) => void): Unsubscribe {
-    let set = this.handlers.get(type);
-    if (!set) this.handlers.set(type, (set = new Set()));
-    set.add(handler);
-    return () => {
-      set.delete(handler);
-      if (set.size === 0 && this.handlers.get(type) === set) this.handlers.delete(type);
-    };
+    return this.router.on(type, handler);
   }
 
   /** Every message whose type has no handler of its own. */
   onAnyMessage(handler: (type: string, data: unknown) => void): Unsubscribe {
-    this.anyHandlers.add(handler);
-    return () => this.anyHandlers.delete(handler);
+    return this.router.onAny(handler);
   }
 
   /** Listens to a client event; returns the function that stops listening. */
@@ -484,16 +476,13 @@ export class Client {
       this.fail(new Error(`unusable message from the server: ${(e as Error).message}`));
       return;
     }
-    const own = this.handlers.get(m.type);
-    if (own) {
-      for (const h of [...own]) this.safely(() => h(m.data));
-    } else if (this.anyHandlers.size > 0) {
-      for (const h of [...this.anyHandlers]) this.safely(() => h(m.type, m.data));
-    } else {
-      const n = (this.unhandled.get(m.type) ?? 0) + 1;
-      this.unhandled.set(m.type, n);
-      if (n === 1)
-        console.warn(`volley client: no handler for message type '${m.type}' (warned once; counted in stats().unhandledMessages)`);
+    const routed = this.router.route(
+      m.type,
+      (h) => this.safely(() => h(m.data)),
+      (h) => this.safely(() => h(m.type, m.data)),
+    );
+    if (routed === 'first-unhandled') {
+      console.warn(`volley client: no handler for message type '${m.type}' (warned once; counted in stats().unhandledMessages)`);
     }
   }
 

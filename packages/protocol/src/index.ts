@@ -74,3 +74,5 @@ export type { TransportKind } from './transport-kind.js';
 export * from './udp-frame.js';
 export { Emitter } from './emitter.js';
 export type { Unsubscribe } from './emitter.js';
+export { MessageRouter } from './message-router.js';
+export type { RouteResult } from './message-router.js';

@@ -20,6 +20,7 @@ import {
   encodeMessage,
   DisconnectReason,
   Emitter,
+  MessageRouter,
   PROTOCOL_VERSION,
   SendError,
   ServerEndpoint,
@@ -69,9 +70,7 @@ export class Server implements SessionHost {
   private readonly endpoint: ServerEndpoint<TransportLink>;
   private readonly sessions = new Map<EndpointSession<TransportLink>, Session>();
   private readonly events = new Emitter<ServerEvents>((e, event) => this.fail(e, undefined, event === 'error'));
-  private readonly handlers = new Map<string, Set<MessageHandler>>();
-  private readonly anyHandlers = new Set<AnyMessageHandler>();
-  private readonly unhandled = new Map<string, number>();
+  private readonly router = new MessageRouter<MessageHandler, AnyMessageHandler>();
   private timer: NodeJS.Timeout | undefined;
   private armedFor = Infinity;
   private runQueued = false;
@@ -106,19 +105,12 @@ export class Server implements SessionHost {
 
   /** Handles messages of one type; `data` is the decoded MessagePack value, or the Uint8Array sent raw. */
   onMessage(type: string, handler: MessageHandler): Unsubscribe {
-    let set = this.handlers.get(type);
-    if (!set) this.handlers.set(type, (set = new Set()));
-    set.add(handler);
-    return () => {
-      set.delete(handler);
-      if (set.size === 0 && this.handlers.get(type) === set) this.handlers.delete(type);
-    };
+    return this.router.on(type, handler);
   }
 
   /** Handles every message whose type has no handler of its own (e.g. a relay or an echo server). */
   onAnyMessage(handler: AnyMessageHandler): Unsubscribe {
-    this.anyHandlers.add(handler);
-    return () => this.anyHandlers.delete(handler);
+    return this.router.onAny(handler);
   }
 
   /** A session is connected. Messages sent from here reach the client (it may register handlers after `await connect()`). */
@@ -155,7 +147,7 @@ export class Server implements SessionHost {
 
   /** Messages received of a type no handler took, by type (each type is warned about once). */
   get unhandledMessages(): ReadonlyMap<string, number> {
-    return this.unhandled;
+    return this.router.unhandled;
   }
 
   /** The server's clock (ms, performance.now()): what clients read with `client.serverTime()`. */
@@ -409,21 +401,13 @@ export class Server implements SessionHost {
       return;
     }
     const info = { channel };
-    const own = this.handlers.get(message.type);
-    if (own) {
-      for (const h of [...own]) this.safely(() => h(session, message.data, info), session);
-    } else if (this.anyHandlers.size > 0) {
-      for (const h of [...this.anyHandlers]) this.safely(() => h(session, message.type, message.data, info), session);
-    } else {
-      this.unhandledMessage(message.type);
-    }
-  }
-
-  private unhandledMessage(type: string): void {
-    const n = (this.unhandled.get(type) ?? 0) + 1;
-    this.unhandled.set(type, n);
-    if (n === 1) {
-      console.warn(`volley server: no handler for message type '${type}' (warned once; counted in server.unhandledMessages)`);
+    const routed = this.router.route(
+      message.type,
+      (h) => this.safely(() => h(session, message.data, info), session),
+      (h) => this.safely(() => h(session, message.type, message.data, info), session),
+    );
+    if (routed === 'first-unhandled') {
+      console.warn(`volley server: no handler for message type '${message.type}' (warned once; counted in server.unhandledMessages)`);
     }
   }
 
