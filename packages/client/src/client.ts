@@ -265,7 +265,7 @@ export class Client {
     }
     if (rank < this.currentRank && !this.migration?.busy) {
       this.attach(t);
-      this.migration?.upgrade(t, rank);
+      this.migration?.upgrade(t);
       return;
     }
     t.close();
@@ -331,8 +331,7 @@ export class Client {
 
   /** Where to go when the current transport dies: the ones after it in the list first, then the rest. */
   private migrationOrder(): TransportKind[] {
-    const offered = (this.options.transports ?? this.defaultOrder).filter((k) => this.info!.transports.includes(k) && this.factory(k));
-    return offered;
+    return (this.options.transports ?? this.defaultOrder).filter((k) => this.info!.transports.includes(k) && this.factory(k));
   }
 
   // ---- the host loop ------------------------------------------------------------------------
@@ -347,7 +346,7 @@ export class Client {
       const e = this.endpoint;
       if (!e) return;
       if (e.state === 'connecting' && e.path === t) return this.handshakeFailed(t, `${t.kind} closed: ${why}`);
-      this.migration?.closed(t, why);
+      this.migration?.closed(t);
       e.pathClosed(t, performance.now());
       this.schedule();
     };
@@ -403,7 +402,7 @@ export class Client {
         const previous = e.previous ?? this.migration?.lastPath;
         this.currentRank = this.race?.rank(e.path.kind) ?? this.currentRank;
         this.race?.stopWorseThan(this.currentRank);
-        const reason = this.migration?.changed(e.path, e.previous) ?? 'moved';
+        const reason = this.migration?.changed(e.path) ?? 'moved';
         e.previous?.close();
         if (previous) this.emitter.emit('transport', e.path.kind, previous.kind, reason);
         return;
@@ -411,7 +410,7 @@ export class Client {
       case 'path-refused':
         e.path.close();
         this.failures.push({ transport: e.path.kind, reason: `resume refused: ${e.reason}` });
-        this.migration?.refused(e.path, e.reason);
+        this.migration?.refused(e.path);
         this.emitter.emit('transport-failed', e.path.kind, `resume refused: ${e.reason}`);
         return;
       case 'path-lost':
@@ -499,12 +498,7 @@ export class Client {
     else this.emitter.emit('error', error);
   }
 
-  /** @internal For migration.ts: the transport kinds' ranks and the failures list. */
-  rankOf(kind: TransportKind): number {
-    return this.race?.rank(kind) ?? Infinity;
-  }
-
-  /** @internal */
+  /** @internal For migration.ts: a transport that could not be used. */
   noteFailure(kind: TransportKind, reason: string): void {
     this.failures.push({ transport: kind, reason });
     this.emitter.emit('transport-failed', kind, reason);

@@ -53,7 +53,7 @@ export class Migration {
   }
 
   /** A better transport opened after the session started: resume on it. */
-  upgrade(t: ClientTransport, _rank: number): void {
+  upgrade(t: ClientTransport): void {
     if (this.busy || this.stopped) return t.close();
     void this.resumeOn(t, `upgrade to ${t.kind}`).then((o) => {
       if (o !== 'moved') {
@@ -64,12 +64,12 @@ export class Migration {
   }
 
   /** A transport closed by itself (reported before the endpoint hears it). */
-  closed(t: ClientTransport, _why: string): void {
+  closed(t: ClientTransport): void {
     if (this.pending?.transport === t) this.pending.settle('closed');
   }
 
   /** The endpoint moved the session to `path`; returns why (for the 'transport' event). */
-  changed(path: ClientTransport, _previous: ClientTransport | undefined): string {
+  changed(path: ClientTransport): string {
     this.lastPath = path;
     const p = this.pending;
     if (p?.transport !== path) return 'moved';
@@ -78,7 +78,7 @@ export class Migration {
   }
 
   /** The server refused to resume on `path`. */
-  refused(path: ClientTransport, _reason: string): void {
+  refused(path: ClientTransport): void {
     if (this.pending?.transport === path) this.pending.settle('refused');
   }
 
