@@ -40,6 +40,8 @@ export interface ConnectOptions {
   factories?: Partial<Record<TransportKind, TransportFactory>>;
   /** Wraps every transport the client opens (e.g. the devtools' link conditioner). */
   wrap?: (transport: ClientTransport) => ClientTransport;
+  /** Deepest MessagePack nesting accepted from the server. Default 64. */
+  maxMessageDepth?: number;
 }
 
 export interface ResolvedConnectOptions {
@@ -55,6 +57,7 @@ export interface ResolvedConnectOptions {
   protocol: ConnectOptions['protocol'];
   factories: Partial<Record<TransportKind, TransportFactory>>;
   wrap: ((transport: ClientTransport) => ClientTransport) | undefined;
+  maxMessageDepth: number;
 }
 
 function ms(name: string, v: number | undefined, def: number, allowZero = false): number {
@@ -62,6 +65,12 @@ function ms(name: string, v: number | undefined, def: number, allowZero = false)
   if (typeof x !== 'number' || !Number.isFinite(x) || x < 0 || (!allowZero && x === 0)) {
     throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of ms, got ${String(v)}`);
   }
+  return x;
+}
+
+function depth(v: number | undefined): number {
+  const x = v ?? 64;
+  if (!Number.isInteger(x) || x < 1) throw new RangeError(`maxMessageDepth must be a positive integer, got ${String(v)}`);
   return x;
 }
 
@@ -79,5 +88,6 @@ export function resolveConnectOptions(o: ConnectOptions): ResolvedConnectOptions
     protocol: o.protocol,
     factories: o.factories ?? {},
     wrap: o.wrap,
+    maxMessageDepth: depth(o.maxMessageDepth),
   };
 }

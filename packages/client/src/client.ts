@@ -54,6 +54,8 @@ export interface ClientStats extends ConnectionStats {
   transport: TransportKind;
   /** Messages of a type no handler took, by type. */
   unhandledMessages: Record<string, number>;
+  /** Messages from the server that were no message (bad envelope or MessagePack): dropped. */
+  malformedMessages: number;
 }
 
 export interface SendOptions {
@@ -91,6 +93,8 @@ export class Client {
   private connecting: { resolve: (c: Client) => void; reject: (e: Error) => void } | undefined;
   /** Messages that arrived before the code after `await connect()` could register its handlers. */
   private held: Uint8Array[] | undefined = [];
+  /** Messages from the server that were no message (bad envelope or MessagePack). */
+  private malformed = 0;
   /** The end of a session that ended while messages were held (reported after them). */
   private endAfterHeld: { reason: number; text: string } | undefined;
   private ended = false;
@@ -152,7 +156,12 @@ export class Client {
   stats(): ClientStats {
     const c = this.endpoint?.connection;
     if (!c) throw new Error('stats() before connect()');
-    return { ...c.stats(performance.now()), transport: this.transport, unhandledMessages: Object.fromEntries(this.router.unhandled) };
+    return {
+      ...c.stats(performance.now()),
+      transport: this.transport,
+      unhandledMessages: Object.fromEntries(this.router.unhandled),
+      malformedMessages: this.malformed,
+    };
   }
 
   // ---- messages and events ------------------------------------------------------------------
@@ -470,9 +479,11 @@ export class Client {
   private dispatch(data: Uint8Array): void {
     let m;
     try {
-      m = decodeMessage(data);
+      m = decodeMessage(data, this.options.maxMessageDepth);
     } catch (e) {
-      this.fail(new Error(`unusable message from the server: ${(e as Error).message}`));
+      // Counted; reported once (a hostile or broken server must not flood the log).
+      if (++this.malformed === 1)
+        this.fail(new Error(`unusable message from the server (further ones are counted): ${(e as Error).message}`));
       return;
     }
     const routed = this.router.route(

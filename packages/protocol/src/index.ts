@@ -76,3 +76,4 @@ export { Emitter } from './emitter.js';
 export type { Unsubscribe } from './emitter.js';
 export { MessageRouter } from './message-router.js';
 export type { RouteResult } from './message-router.js';
+export { checkMessagePack, DEFAULT_MAX_DEPTH } from './msgpack-bounds.js';

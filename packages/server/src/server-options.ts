@@ -61,6 +61,10 @@ export interface ServerOptions {
     bytesPerSecond?: number;
     /** A link that sends no valid CONNECT or RESUME within this many ms is closed. Default 10000. */
     handshakeTimeout?: number;
+    /** Deepest MessagePack nesting accepted in a message or the auth payload. Default 64. */
+    maxMessageDepth?: number;
+    /** Unusable messages (bad envelope or MessagePack) a session may send before it is cut (ProtocolViolation). Default 16. */
+    maxMalformedMessages?: number;
   };
 }
 
@@ -75,6 +79,8 @@ export interface ResolvedServerOptions {
   messagesPerSecond: number;
   bytesPerSecond: number;
   handshakeTimeout: number;
+  maxMessageDepth: number;
+  maxMalformedMessages: number;
 }
 
 function positive(name: string, v: number | undefined, def: number, integer = true): number {
@@ -112,5 +118,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     messagesPerSecond: positive('limits.messagesPerSecond', o.limits?.messagesPerSecond, 2000, false),
     bytesPerSecond: positive('limits.bytesPerSecond', o.limits?.bytesPerSecond, 4 * 1024 * 1024, false),
     handshakeTimeout: positive('limits.handshakeTimeout', o.limits?.handshakeTimeout, 10_000),
+    maxMessageDepth: positive('limits.maxMessageDepth', o.limits?.maxMessageDepth, 64),
+    maxMalformedMessages: positive('limits.maxMalformedMessages', o.limits?.maxMalformedMessages, 16),
   };
 }

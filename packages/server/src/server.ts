@@ -369,9 +369,12 @@ export class Server implements SessionHost {
 
   private async authorize(session: Session, link: TransportLink, payload: Uint8Array): Promise<void> {
     let verdict: AuthResult;
+    const onAuth = this.raw.onAuth;
     try {
-      const auth = decodeValue(payload);
-      verdict = this.raw.onAuth ? await this.raw.onAuth(auth, { transport: link.kind, remote: link.remote }) : { accept: true };
+      // Without onAuth nobody reads the payload: it is not decoded at all (no cost for hostile bytes).
+      verdict = onAuth
+        ? await onAuth(decodeValue(payload, this.options.maxMessageDepth), { transport: link.kind, remote: link.remote })
+        : { accept: true };
     } catch (e) {
       verdict = { accept: false, reason: e instanceof Error ? e.message : 'authentication failed' };
     }
@@ -395,9 +398,9 @@ export class Server implements SessionHost {
     }
     let message;
     try {
-      message = decodeMessage(data);
+      message = decodeMessage(data, this.options.maxMessageDepth);
     } catch (e) {
-      this.fail(new Error(`malformed message from session ${session.id}: ${(e as Error).message}`), session);
+      this.malformedMessage(session, (e as Error).message);
       return;
     }
     const info = { channel };
@@ -408,6 +411,17 @@ export class Server implements SessionHost {
     );
     if (routed === 'first-unhandled') {
       console.warn(`volley server: no handler for message type '${message.type}' (warned once; counted in server.unhandledMessages)`);
+    }
+  }
+
+  /** A message that is no message: dropped and counted; reported once per session; the session is cut if it persists. */
+  private malformedMessage(session: Session, why: string): void {
+    const n = ++session.malformedMessages;
+    if (n === 1)
+      this.fail(new Error(`malformed message from session ${session.id} (further ones are counted, not reported): ${why}`), session);
+    if (n > this.options.maxMalformedMessages) {
+      this.endpoint.close(session.endpointSession, DisconnectReason.ProtocolViolation, `${n} malformed messages`, this.now());
+      this.schedule();
     }
   }
 

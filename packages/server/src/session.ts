@@ -42,6 +42,8 @@ export class Session {
   readonly messages: RateLimiter;
   /** @internal */
   readonly bytes: RateLimiter;
+  /** Messages from this client that were no message (bad envelope or MessagePack): dropped, counted here. */
+  malformedMessages = 0;
 
   /** @internal created by the Server */
   constructor(
