@@ -4,8 +4,8 @@
  * WebSocket at once, so connect() resolves on WebSocket in about one round trip instead of waiting out
  * WebRTC's open timeout; WebRTC's failure is reported when it comes.
  *
- * Its own file (its own worker process): after an ICE attempt abandoned under the drop, libjuice can block
- * the next peer connection's creation in the same process for up to a minute (docs/transports.md).
+ * Its own file (its own worker process): the drop also eats libjuice's self-sent wake-up datagram, so after
+ * the abandoned ICE attempt the next peer connection in this process could block for a minute (docs/testing.md).
  */
 
 import { afterEach, describe, expect, it } from 'vitest';
