@@ -2,6 +2,7 @@
 
 import type { Server as HttpServer } from 'node:http';
 import { ConfigError, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
+import type { HttpHostOptions } from './http-host.js';
 import { TRANSPORT_KINDS, type TransportKind, type TransportServer } from './transport.js';
 import type { PollingTransportOptions } from './transports/polling.js';
 import type { UdpTransportOptions } from './transports/udp.js';
@@ -33,6 +34,8 @@ export interface ServerOptions {
    * with all its options, e.g. `new UdpTransport({ maxLinks: 100 })`. Default all four kinds.
    */
   transports?: (TransportKind | TransportServer)[];
+  /** Limits of the HTTP port: request timeouts, body caps, connection caps (docs/transports.md, "HTTP limits"). */
+  http?: HttpHostOptions;
   /** Attach to an existing HTTP server instead of creating one (the caller listens and closes it). */
   server?: HttpServer;
   /** WebRTC (geckos.io) options. iceServers default [] — no public STUN server unless you set one. */

@@ -83,17 +83,21 @@ export class Server implements SessionHost {
     this.layout = this.options.channels;
     this.ownsHttp = !options.server;
     this.httpServer = options.server ?? createServer();
-    this.http = new HttpHost(this.httpServer);
+    this.http = new HttpHost(this.httpServer, options.http);
     this.endpoint = new ServerEndpoint<TransportLink>({
       connection: { ...options.protocol, channels: this.options.channels },
       maxSessions: this.options.maxSessions,
       handshakeTimeout: this.options.handshakeTimeout,
       random: cryptoRandom(),
     });
-    this.http.route('/volley/info', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-      res.end(JSON.stringify(this.info()));
-    });
+    this.http.route(
+      '/volley/info',
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
+        res.end(JSON.stringify(this.info()));
+      },
+      { exact: true },
+    );
   }
 
   // ---- application API ----------------------------------------------------------------------

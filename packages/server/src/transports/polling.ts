@@ -1,7 +1,7 @@
 /**
  * HTTP long-polling transport, binary both ways (docs/transports.md):
  *
- *   POST {prefix}/open          → 200, body = 16-byte link key (the link goes to ctx.onLink)
+ *   POST {prefix}/open          → 200, body = 16-byte link key (the link goes to ctx.onLink); no request body
  *   GET  {prefix}/{keyhex}      → held until datagrams are queued (200 + batch) or holdMs passes (204)
  *   POST {prefix}/{keyhex}      → body = batch of datagrams → 204
  *   DELETE {prefix}/{keyhex}    → 204, the client is leaving (the link reports 'closed by client')
@@ -39,6 +39,8 @@ export interface PollingTransportOptions {
 }
 
 const KEY_BYTES = 16;
+/** POST {prefix}/open takes no body; anything past this is refused (413) unread. */
+const OPEN_MAX_BODY_BYTES = 1024;
 const KEY_RE = /^\/([0-9a-f]{32})$/;
 
 const BASE_HEADERS = {
@@ -76,7 +78,7 @@ export class PollingTransport implements TransportServer {
   async start(ctx: TransportContext): Promise<void> {
     this.maxDatagram = Math.min(this.maxDatagramOption ?? ctx.mtu + 64, 0xffff);
     this.running = true;
-    ctx.http.route(this.prefix, (req, res, path) => this.handle(ctx, req, res, path));
+    ctx.http.route(this.prefix, (req, res, path) => this.handle(ctx, req, res, path), { maxBodyBytes: this.maxBodyBytes });
     // One sweep for every link: ends held GETs (204) and reclaims abandoned links.
     const every = Math.max(10, Math.min(1000, Math.floor(Math.min(this.holdMs, this.abandonMs) / 4)));
     this.sweepTimer = setInterval(() => this.sweep(this.clock()), every);
@@ -139,8 +141,12 @@ export class PollingTransport implements TransportServer {
     return this.receive(link, req, res);
   }
 
-  private open(ctx: TransportContext, req: IncomingMessage, res: ServerResponse): void {
-    req.resume(); // the body, if any, is ignored
+  private async open(ctx: TransportContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // The body is ignored, but read only up to a small cap: a large one gets 413 and is not read further.
+    const body = await readBody(req, OPEN_MAX_BODY_BYTES);
+    if (body === 'aborted') return;
+    if (body === 'too-large') return tooLarge(req, res, `open takes no body (at most ${OPEN_MAX_BODY_BYTES} bytes)`);
+    if (!this.running) return reply(req, res, 503, 'polling transport stopped');
     let key: string;
     do key = randomBytes(KEY_BYTES).toString('hex');
     while (this.links.has(key));
