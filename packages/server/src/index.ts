@@ -16,3 +16,5 @@ export type { WebRtcTransportOptions } from './transports/webrtc.js';
 export { WebSocketTransport } from './transports/websocket.js';
 export type { WebSocketTransportOptions } from './transports/websocket.js';
 export type { AuthInfo, AuthResult, ServerOptions, UserData } from './server-options.js';
+export { ServerError } from './server-error.js';
+export type { ServerErrorCode } from './server-error.js';

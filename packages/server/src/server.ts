@@ -31,6 +31,7 @@ import {
 } from '@volley/protocol';
 import { HttpHost } from './http-host.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
+import { ServerError } from './server-error.js';
 import { Session, type SendOptions, type SessionHost } from './session.js';
 import type { TransportKind, TransportLink, TransportServer } from './transport.js';
 import { PollingTransport } from './transports/polling.js';
@@ -421,8 +422,7 @@ export class Server implements SessionHost {
   /** A message that is no message: dropped and counted; reported once per session; the session is cut if it persists. */
   private malformedMessage(session: Session, why: string): void {
     const n = ++session.malformedMessages;
-    if (n === 1)
-      this.fail(new Error(`malformed message from session ${session.id} (further ones are counted, not reported): ${why}`), session);
+    this.report(new ServerError('malformed-message', `malformed message from session ${session.id}: ${why}`, session));
     if (n > this.options.maxMalformedMessages) {
       this.endpoint.close(session.endpointSession, DisconnectReason.ProtocolViolation, `${n} malformed messages`, this.now());
       this.schedule();
@@ -433,8 +433,25 @@ export class Server implements SessionHost {
     try {
       f();
     } catch (e) {
-      this.fail(e, session);
+      const code = e instanceof SendError ? 'send-failed' : 'handler-failed';
+      const what = e instanceof Error ? e.message : String(e);
+      this.report(
+        new ServerError(code, `${code === 'send-failed' ? 'a send' : 'a handler'} failed for session ${session.id}: ${what}`, session, {
+          cause: e,
+        }),
+      );
     }
+  }
+
+  /** Counts a session's error; only its first of each code reaches onError (or console.error), naming the rest as counted. */
+  private report(error: ServerError): void {
+    const s = error.session;
+    if (s) {
+      const n = (s.errorCounts[error.code] = (s.errorCounts[error.code] ?? 0) + 1);
+      if (n > 1) return;
+      error.message += ` (further '${error.code}' errors of this session are counted in session.errorCounts, not reported)`;
+    }
+    this.fail(error, s);
   }
 
   private fail(error: unknown, session: Session | undefined, inErrorListener = false): void {

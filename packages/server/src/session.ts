@@ -14,6 +14,7 @@ import {
   type EndpointSession,
 } from '@volley/protocol';
 import { RateLimiter } from './rate-limiter.js';
+import type { ServerErrorCode } from './server-error.js';
 import type { UserData } from './server-options.js';
 import type { TransportKind, TransportLink } from './transport.js';
 
@@ -44,6 +45,8 @@ export class Session {
   readonly bytes: RateLimiter;
   /** Messages from this client that were no message (bad envelope or MessagePack): dropped, counted here. */
   malformedMessages = 0;
+  /** Errors this session caused, by code (only the first of each reaches onError). */
+  readonly errorCounts: Partial<Record<ServerErrorCode, number>> = {};
 
   /** @internal created by the Server */
   constructor(
