@@ -9,7 +9,8 @@
  *   HMAC-SHA256(secret, "volley-udp-cookie/1" | source ip (UTF-8 text as Node reports it) | 0x00 |
  *               source port u16 | time bucket u32),   time bucket = floor(ms since epoch / 10 000)
  * A COOKIE-ECHO whose cookie matches its source address for the current or the previous bucket (so a
- * cookie lives 10–20 s; constant-time compare) creates the link, remembers link id → link, and delivers
+ * cookie lives 10–20 s; constant-time compare) and has not admitted a link yet (a cookie admits exactly one
+ * link id, so one HELLO cannot fill the link table) creates the link, remembers link id → link, and delivers
  * the inner datagram (the client's CONNECT or RESUME). A COOKIE-ECHO for a link id already known (the
  * client retried because our first reply was lost) is treated exactly like DATA: no second link.
  *
@@ -72,6 +73,8 @@ export interface UdpTransportCounters {
   unknownLink: number;
   /** COOKIE-ECHO for a new link refused because maxLinks links exist. */
   full: number;
+  /** COOKIE-ECHO for a new link id whose cookie already admitted another link (one cookie, one link). */
+  cookieSpent: number;
   /** A known link id arrived from a new source address; the link moved there. */
   addressChanges: number;
   /** Links closed by the idle sweep. */
@@ -147,6 +150,7 @@ export class UdpTransport implements TransportServer {
     badCookie: 0,
     unknownLink: 0,
     full: 0,
+    cookieSpent: 0,
     addressChanges: 0,
     idleClosed: 0,
     handlerErrors: 0,
@@ -162,6 +166,8 @@ export class UdpTransport implements TransportServer {
   private boundPort = 0;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly links = new Map<bigint, UdpLink>();
+  /** Cookies that admitted a link (hex → until when they would be valid): each admits exactly one link id. */
+  private readonly spentCookies = new Map<string, number>();
 
   constructor(private readonly options: UdpTransportOptions = {}) {
     this.maxLinks = options.maxLinks ?? 10_000;
@@ -302,15 +308,24 @@ export class UdpTransport implements TransportServer {
     const id = msg.readBigUInt64BE(1 + UDP_COOKIE_SIZE);
     const known = this.links.get(id);
     if (known) return this.deliver(known, msg, UDP_ECHO_HEADER_SIZE, rinfo);
-    if (!this.cookieValid(msg.subarray(1, 1 + UDP_COOKIE_SIZE), rinfo)) {
+    const cookie = msg.subarray(1, 1 + UDP_COOKIE_SIZE);
+    if (!this.cookieValid(cookie, rinfo)) {
       this.counters.badCookie++;
+      return;
+    }
+    const now = this.clock();
+    const spentKey = cookie.toString('hex');
+    if ((this.spentCookies.get(spentKey) ?? -Infinity) > now) {
+      this.counters.cookieSpent++;
       return;
     }
     if (this.links.size >= this.maxLinks) {
       this.counters.full++;
       return;
     }
-    const link = new UdpLink(this, id, rinfo.address, rinfo.port, this.clock());
+    // Valid for the rest of its bucket and the next one: remembered that long, then forgotten by sweep().
+    this.spentCookies.set(spentKey, now + 2 * UDP_COOKIE_BUCKET_MS);
+    const link = new UdpLink(this, id, rinfo.address, rinfo.port, now);
     this.links.set(id, link);
     this.counters.linksCreated++;
     try {
@@ -361,6 +376,7 @@ export class UdpTransport implements TransportServer {
 
   private sweep(): void {
     const now = this.clock();
+    for (const [cookie, until] of this.spentCookies) if (until <= now) this.spentCookies.delete(cookie);
     for (const link of [...this.links.values()]) {
       if (now - link.lastSeen < this.idleMs) continue;
       this.links.delete(link.id);
