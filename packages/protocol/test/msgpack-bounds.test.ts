@@ -4,7 +4,7 @@
  * with a DecodeError, in one pass, before any decoder allocates.
  */
 
-import { encode } from '@msgpack/msgpack';
+import { decode, encode } from '@msgpack/msgpack';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkMessagePack, decodeMessage, decodeValue, DecodeError, encodeEnvelope, encodeMessage } from '../src/index.js';
@@ -18,7 +18,8 @@ describe('MessagePack bounds', () => {
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.uint8Array({ maxLength: 300 }), (value, bin) => {
         const v = { value, bin, n: [0, -1, 2 ** 40, 1.5, null, true] };
         expect(() => checkMessagePack(encode(v))).not.toThrow();
-        expect(decodeMessage(encodeMessage('t', v))).toEqual({ type: 't', data: v });
+        // The same result as the plain decoder (which, e.g., gives 0 for -0: MessagePack has no negative integer zero).
+        expect(decodeMessage(encodeMessage('t', v))).toEqual({ type: 't', data: decode(encode(v)) });
       }),
       { numRuns: 200 },
     );
