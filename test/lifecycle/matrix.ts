@@ -15,7 +15,7 @@ import { describe, it, type ExpectStatic } from 'vitest';
 import { connect, type Client, type TransportKind } from '@volley/client';
 import { DisconnectReason, reasonName } from '@volley/protocol';
 import type { Server, Session } from '@volley/server';
-import { ISOLATED, NetCut, NOT_ISOLATED_NOTE } from '../support/netfilter.js';
+import { NetCut, requireIsolation } from '../support/netfilter.js';
 import { clientOptions, DEADLINE, GRACE, Rig, TIMEOUT } from '../support/rig.js';
 import { Timeline, type Side } from '../support/timeline.js';
 import { sleep, sleepUntil, waitFor, waitUntil } from '../support/wait.js';
@@ -105,8 +105,8 @@ export interface MatrixOptions {
 export function lifecycleMatrix(kind: TransportKind, options: MatrixOptions = {}): void {
   /** A test with its own timeline and rig, released when it ends (pass or fail). */
   const test = (name: string, body: (c: Case) => Promise<void>, needsIsolation = false): void => {
-    it(name, async ({ expect, onTestFinished, skip }) => {
-      if (needsIsolation && !ISOLATED) skip(NOT_ISOLATED_NOTE);
+    it(name, async ({ expect, onTestFinished }) => {
+      if (needsIsolation) requireIsolation();
       const tl = new Timeline(`[${kind}] ${name}`);
       const rig = new Rig(kind, tl);
       onTestFinished(() => rig.dispose());

@@ -14,6 +14,13 @@ export const NOT_ISOLATED_NOTE =
   'network-cut tests need the private network namespace (VOLLEY_TEST_ISOLATED=1): run them via `npm test`, or ' +
   "`unshare -n sh -c 'ip link set lo up && VOLLEY_TEST_ISOLATED=1 npx vitest run test/lifecycle'` as root";
 
+/**
+ * For tests that need the namespace: fails (never skips: a skipped test checks nothing) with how to run them.
+ */
+export function requireIsolation(): void {
+  if (!ISOLATED) throw new Error(`this test needs the loopback-only test namespace: ${NOT_ISOLATED_NOTE}`);
+}
+
 const NFT_MISSING = "the `nft` command is missing: install Debian's nftables package (`apt-get install nftables`); CI installs it";
 
 interface Run {
