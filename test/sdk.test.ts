@@ -6,31 +6,23 @@
 import dgram from 'node:dgram';
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, ConnectError, type Client, type TransportKind } from '@volley/client';
 import { Server, type ServerOptions } from '@volley/server';
+import { SdkRig } from './support/sdk-rig.js';
 import { DisconnectReason, SendError } from '@volley/protocol';
 
-const servers: Server[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
+const rig = new SdkRig();
 
 async function serve(options: ServerOptions = {}): Promise<Server> {
-  const s = new Server({ host: '127.0.0.1', port: 0, udpPort: 0, ...options });
-  servers.push(s);
-  await s.listen();
+  const s = await rig.serve(options);
   // The echo every test relies on: each message goes back on the channel it came on.
   s.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
   return s;
 }
 
 async function client(server: Server, options: Parameters<typeof connect>[1] = {}): Promise<Client> {
-  const c = await connect(server.address().url, { openTimeout: 8000, ...options });
-  clients.push(c);
-  return c;
+  return rig.track(await connect(server.address().url, { openTimeout: 8000, ...options }));
 }
 
 function waitFor<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
@@ -128,11 +120,10 @@ describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
     a.on('disconnect', (r) => reasons.push(r));
     b.on('disconnect', (r) => reasons.push(r));
     await server.close();
-    servers.splice(servers.indexOf(server), 1);
     await waitFor('both told', () => (reasons.length === 2 ? true : undefined));
     expect(reasons).toEqual([DisconnectReason.ShuttingDown, DisconnectReason.ShuttingDown]);
     const again = new Server({ port, udpPort: udpPort ?? 0, ...only });
-    servers.push(again);
+    rig.track(again);
     await expect(again.listen()).resolves.toBe(again);
   });
 });
@@ -183,7 +174,7 @@ describe('fallback', () => {
       const port = (front.address() as { port: number }).port;
       // Default: both start at once; the session starts on WebSocket at once, UDP's failure is reported when it comes.
       const c = await connect(`http://127.0.0.1:${port}`, { transports: ['udp', 'websocket'], openTimeout: 700 });
-      clients.push(c);
+      rig.track(c);
       expect(c.transport).toBe('websocket');
       const failed = await new Promise<[string, string]>((r) => c.on('transport-failed', (kind, reason) => r([kind, reason])));
       expect(failed[0]).toBe('udp');
@@ -191,12 +182,12 @@ describe('fallback', () => {
       expect(c.failures.map((f) => f.transport)).toEqual(['udp']);
       // One after another (upgrade: false): UDP's failure is known before the session starts on WebSocket.
       const seq = await connect(`http://127.0.0.1:${port}`, { transports: ['udp', 'websocket'], openTimeout: 700, upgrade: false });
-      clients.push(seq);
+      rig.track(seq);
       expect(seq.transport).toBe('websocket');
       expect(seq.failures).toHaveLength(1);
       expect(seq.failures[0]!.reason).toMatch(/700 ms/);
     } finally {
-      for (const c of clients.splice(0)) await c.close();
+      await rig.closeClients();
       silent.close();
       front.closeAllConnections();
       await new Promise((r) => front.close(r));
@@ -258,7 +249,6 @@ describe('migration', () => {
     void port;
     // The server disappears without a word (its transports stop; nothing can resume).
     await server.close();
-    servers.splice(servers.indexOf(server), 1);
     await waitFor('disconnect', () => reason, 15_000);
     expect([DisconnectReason.ShuttingDown, DisconnectReason.TransportLost]).toContain(reason);
   });

@@ -4,30 +4,16 @@
  * several listeners side by side, handler errors and unknown types, pluggable transports.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, createClient, type Client, type ClientTransport, type TransportKind } from '@volley/client';
 import { DisconnectReason } from '@volley/protocol';
 import { Server, UdpTransport, type ServerOptions } from '@volley/server';
+import { SdkRig } from './support/sdk-rig.js';
 import { waitFor } from './support/wait.js';
 
-const servers: Server[] = [];
-const clients: Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function serve(options: ServerOptions = {}): Promise<Server> {
-  const s = new Server({ host: '127.0.0.1', port: 0, udpPort: 0, ...options });
-  servers.push(s);
-  await s.listen();
-  return s;
-}
-
-function track(c: Client): Client {
-  clients.push(c);
-  return c;
-}
+const rig = new SdkRig();
+const serve = (options: ServerOptions = {}): Promise<Server> => rig.serve(options);
+const track = (c: Client): Client => rig.track(c);
 
 const KINDS: TransportKind[] = ['udp', 'websocket', 'polling', 'webrtc'];
 

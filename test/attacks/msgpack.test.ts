@@ -8,10 +8,11 @@
  * once, and a session that keeps sending them is cut.
  */
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect, type Client } from '@volley/client';
 import { DisconnectReason, encodeEnvelope } from '@volley/protocol';
 import { Server, type ServerOptions } from '@volley/server';
+import { SdkRig } from '../support/sdk-rig.js';
 import { waitFor } from '../support/wait.js';
 import { HostileClient } from './hostile-client.js';
 
@@ -28,19 +29,8 @@ const BOMBS: [string, Uint8Array][] = [
   ['200 000-deep nesting', repeat('91', 200_000)],
 ];
 
-const servers: Server[] = [];
-const clients: (Client | HostileClient)[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function serve(options: ServerOptions = {}): Promise<Server> {
-  const s = new Server({ host: '127.0.0.1', port: 0, udpPort: 0, transports: ['websocket'], ...options });
-  servers.push(s);
-  await s.listen();
-  return s;
-}
+const rig = new SdkRig({ transports: ['websocket'] });
+const serve = (options: ServerOptions = {}): Promise<Server> => rig.serve(options);
 
 /** A well-behaved client's echo still comes back (and how long it took, for the record). */
 async function echoOk(c: Client, n: number): Promise<number> {
@@ -65,9 +55,9 @@ describe('hostile MessagePack', () => {
     server.onError((e) => errors.push(e));
     server.onMessage('echo', (s, v) => s.send('echo', v));
     const good = await connect(server.address().url, { transports: ['websocket'] });
-    clients.push(good);
+    rig.track(good);
     const bad = await HostileClient.connect(server.address().url);
-    clients.push(bad);
+    rig.track(bad);
     expect(bad.isConnected).toBe(true);
     const before = process.memoryUsage().rss;
     const rtts: number[] = [await echoOk(good, 0)];
@@ -98,7 +88,7 @@ describe('hostile MessagePack', () => {
     const withAuth = await serve({ onAuth: () => ({ accept: true }) });
     for (const bomb of [repeat('dcffff', 341), repeat('91', 1000), hex('ddffffffff')]) {
       const c = await HostileClient.connect(withAuth.address().url, bomb);
-      clients.push(c);
+      rig.track(c);
       expect(c.isConnected).toBe(false);
       expect(c.end?.reason).toBe(DisconnectReason.Rejected);
       expect(c.end?.text).toMatch(/MessagePack/);
@@ -106,7 +96,7 @@ describe('hostile MessagePack', () => {
     expect(withAuth.sessionCount).toBe(0);
     const noAuth = await serve();
     const c = await HostileClient.connect(noAuth.address().url, repeat('dcffff', 341));
-    clients.push(c);
+    rig.track(c);
     expect(c.isConnected).toBe(true); // nobody reads it, so nobody decodes it
   });
 });
