@@ -2,18 +2,15 @@
 // argv[2]: JSON { url, options, lifetimeMs }. Prints JSON lines: {"event":"connected"}, {"event":"disconnect"}, {"event":"error"}.
 // It exits by itself when its stdin closes (the test process is gone) or after lifetimeMs.
 import { connect } from '@volley/client';
+import { liveAtMost, say } from './child-lifetime.mjs';
 
 const { url, options, lifetimeMs } = JSON.parse(process.argv[2]);
-const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 if (new URL(url).hostname !== '127.0.0.1') {
   say({ event: 'error', message: `refusing a non-loopback address: ${url}` });
   process.exit(2);
 }
-setTimeout(() => process.exit(3), lifetimeMs);
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
+liveAtMost(lifetimeMs);
 
 try {
   const client = await connect(url, options);

@@ -2,18 +2,15 @@
 // argv[2]: JSON { options, lifetimeMs }. Prints JSON lines: {"event":"listening", url, port, udpPort}, {"event":"error"}.
 // It exits by itself when its stdin closes (the test process is gone) or after lifetimeMs.
 import { Server } from '@volley/server';
+import { liveAtMost, say } from './child-lifetime.mjs';
 
 const { options, lifetimeMs } = JSON.parse(process.argv[2]);
-const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 if (options.host !== '127.0.0.1') {
   say({ event: 'error', message: `refusing a non-loopback host: ${options.host}` });
   process.exit(2);
 }
-setTimeout(() => process.exit(3), lifetimeMs);
-process.stdin.on('end', () => process.exit(0));
-process.stdin.on('error', () => process.exit(0));
-process.stdin.resume();
+liveAtMost(lifetimeMs);
 
 try {
   const server = new Server(options);
