@@ -421,8 +421,8 @@ export class Server implements SessionHost {
 
   /** A message that is no message: dropped and counted; reported once per session; the session is cut if it persists. */
   private malformedMessage(session: Session, why: string): void {
-    const n = ++session.malformedMessages;
     this.report(new ServerError('malformed-message', `malformed message from session ${session.id}: ${why}`, session));
+    const n = session.malformedMessages; // counted by report()
     if (n > this.options.maxMalformedMessages) {
       this.endpoint.close(session.endpointSession, DisconnectReason.ProtocolViolation, `${n} malformed messages`, this.now());
       this.schedule();

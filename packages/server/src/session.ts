@@ -43,8 +43,6 @@ export class Session {
   readonly messages: RateLimiter;
   /** @internal */
   readonly bytes: RateLimiter;
-  /** Messages from this client that were no message (bad envelope or MessagePack): dropped, counted here. */
-  malformedMessages = 0;
   /** Errors this session caused, by code (only the first of each reaches onError). */
   readonly errorCounts: Partial<Record<ServerErrorCode, number>> = {};
 
@@ -58,6 +56,11 @@ export class Session {
     const now = host.now();
     this.messages = new RateLimiter(limits.messagesPerSecond, limits.messagesPerSecond * 2, now);
     this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2, now);
+  }
+
+  /** Messages from this client that were no message (bad envelope or MessagePack): dropped, counted. */
+  get malformedMessages(): number {
+    return this.errorCounts['malformed-message'] ?? 0;
   }
 
   /** The session id (the protocol connection id, also what the client resumes with). */
