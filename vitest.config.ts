@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@volley/protocol': src('protocol'),
+      '@volley/udp': src('udp'),
       '@volley/server': src('server'),
       '@volley/client': fileURLToPath(new URL('./packages/client/src/node.ts', import.meta.url)),
       volley: src('cli'),

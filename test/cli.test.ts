@@ -131,7 +131,7 @@ describe('volley CLI', () => {
     expect(debug.stderr).toMatch(STACK);
     // Thrown from a timer while serving: out of main's reach, still one line.
     const late = runWith(
-      ['--import', 'data:text/javascript,setTimeout(()=>{throw new Error("late")},200)'],
+      ['--import', 'data:text/javascript,setTimeout(()=>{throw new Error("late")},1500)'],
       ['serve', '--port', '0', '--transports', 'websocket'],
     );
     expect(late.status).toBe(1);

@@ -147,11 +147,19 @@ describe('fallback', () => {
   it('moves on when a transport is offered but does not answer, with the reason', async () => {
     const server = await serve({ transports: ['udp', 'websocket'] });
     const real = server.address();
-    // A front server: the real /volley/info but with UDP pointing at a socket that never answers; WebSocket
-    // upgrades are piped through to the real server.
+    // A front server: the real /volley/info but with UDP pointing at a socket that never answers; other requests
+    // (the UDP connect token) and WebSocket upgrades go through to the real server.
     const silent = dgram.createSocket('udp4');
     await new Promise<void>((r) => silent.bind(0, '127.0.0.1', r));
     const front = http.createServer((req, res) => {
+      if (req.url !== '/volley/info') {
+        void fetch(new URL(req.url ?? '/', real.url), { method: req.method ?? 'GET' }).then(async (r) =>
+          res
+            .writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'text/plain' })
+            .end(Buffer.from(await r.arrayBuffer())),
+        );
+        return;
+      }
       const info = server.info();
       (info.endpoints.udp as { port: number }).port = silent.address().port;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(info));

@@ -71,7 +71,6 @@ export { encodeMessage, decodeMessage, encodeValue, decodeValue } from './messag
 export type { Message } from './message.js';
 export { TRANSPORT_KINDS, isReliableTransport } from './transport-kind.js';
 export type { TransportKind } from './transport-kind.js';
-export * from './udp-frame.js';
 export { Emitter } from './emitter.js';
 export type { Unsubscribe } from './emitter.js';
 export { MessageRouter } from './message-router.js';

@@ -3,9 +3,21 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UdpClientTransport } from '@volley/client';
 import type { ServerInfo } from '@volley/client';
+import {
+  connectTokenFromJson,
+  FrameOpener,
+  FrameSealer,
+  mintConnectToken,
+  readPn,
+  UDP_COOKIE_BUCKET_MS,
+  UDP_COOKIE_FRAME_SIZE,
+  UDP_FRAMING_VERSION,
+  UDP_HELLO_SIZE,
+  UdpFrame,
+  type ReceivedConnectToken,
+} from '@volley/udp';
 import { HttpHost } from '../src/http-host.js';
 import type { TransportLink } from '../src/transport.js';
-import { UDP_COOKIE_BUCKET_MS, UDP_COOKIE_FRAME_SIZE, UDP_HELLO_SIZE, UdpFrame } from '@volley/protocol';
 import { UdpTransport, udpCookie, type UdpTransportOptions } from '../src/transports/udp.js';
 
 const HOST = '127.0.0.1';
@@ -21,22 +33,28 @@ interface EchoServer {
   received: Uint8Array[];
   closes: string[];
   info: ServerInfo;
+  /** The HTTP port's URL (connect tokens). */
+  base: URL;
 }
 
-async function echoServer(options: UdpTransportOptions = {}): Promise<EchoServer> {
+/** A UDP transport on an HTTP host of its own; each link echoes every datagram `replies` times. */
+async function echoServer(options: UdpTransportOptions = {}, replies = 1): Promise<EchoServer> {
   const transport = new UdpTransport({ host: HOST, ...options });
   const links: TransportLink[] = [];
   const received: Uint8Array[] = [];
   const closes: string[] = [];
+  const http = createServer();
+  await new Promise<void>((r) => http.listen(0, HOST, () => r()));
+  cleanups.push(() => new Promise<void>((r) => http.close(() => r())));
   await transport.start({
-    http: new HttpHost(createServer()), // never listens: UDP does not need it
+    http: new HttpHost(http),
     host: HOST,
     mtu: 1200,
     onLink: (link) => {
       links.push(link);
       link.onDatagram = (d) => {
         received.push(d.slice());
-        link.send(d);
+        for (let i = 0; i < replies; i++) link.send(d);
       };
       link.onClose = (reason) => closes.push(reason);
     },
@@ -45,11 +63,13 @@ async function echoServer(options: UdpTransportOptions = {}): Promise<EchoServer
   const port = transport.info()['port'];
   expect(typeof port).toBe('number');
   const info: ServerInfo = { protocol: 1, transports: ['udp'], endpoints: { udp: transport.info() } };
-  return { transport, links, received, closes, info };
+  const a = http.address();
+  const base = new URL(`http://${HOST}:${typeof a === 'object' && a ? a.port : 0}`);
+  return { transport, links, received, closes, info, base };
 }
 
 function client(server: EchoServer): UdpClientTransport {
-  const c = new UdpClientTransport(new URL(`http://${HOST}:1`), server.info);
+  const c = new UdpClientTransport(server.base, server.info);
   cleanups.push(() => c.close());
   return c;
 }
@@ -87,43 +107,79 @@ async function establish(c: UdpClientTransport): Promise<Uint8Array[]> {
   return got;
 }
 
-/** A raw UDP socket on 127.0.0.1 that records everything it receives. */
-async function rawSocket(): Promise<{ socket: Socket; inbox: Buffer[]; port: number }> {
-  const socket = createSocket('udp4');
-  const inbox: Buffer[] = [];
-  socket.on('message', (m) => inbox.push(m));
-  await new Promise<void>((r) => socket.bind(0, HOST, () => r()));
-  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
-  return { socket, inbox, port: socket.address().port };
-}
+/** A raw UDP socket on 127.0.0.1 that records everything it receives and counts what it sends. */
+class RawSocket {
+  readonly inbox: Buffer[] = [];
+  bytesOut = 0;
 
-function sendRaw(socket: Socket, frame: Uint8Array, port: number): Promise<void> {
-  return new Promise((r) => socket.send(frame, port, HOST, () => r()));
+  private constructor(readonly socket: Socket) {
+    socket.on('message', (m) => this.inbox.push(m));
+  }
+
+  static async open(): Promise<RawSocket> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, HOST, () => r()));
+    cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+    return new RawSocket(socket);
+  }
+
+  get port(): number {
+    return this.socket.address().port;
+  }
+
+  get bytesIn(): number {
+    return this.inbox.reduce((n, m) => n + m.length, 0);
+  }
+
+  send(frame: Uint8Array, port: number): Promise<void> {
+    this.bytesOut += frame.length;
+    return new Promise((r) => this.socket.send(frame, port, HOST, () => r()));
+  }
 }
 
 function hello(size = UDP_HELLO_SIZE, nonceByte = 7): Buffer {
   const b = Buffer.alloc(size);
   b[0] = UdpFrame.Hello;
-  if (size > 1) b[1] = 1;
+  if (size > 1) b[1] = UDP_FRAMING_VERSION;
   for (let i = 2; i < Math.min(10, size); i++) b[i] = nonceByte;
   return b;
 }
 
-function cookieEcho(cookie: Uint8Array, linkId: bigint, datagram: Uint8Array): Buffer {
-  const b = Buffer.alloc(25 + datagram.length);
-  b[0] = UdpFrame.CookieEcho;
-  b.set(cookie, 1);
-  b.writeBigUInt64BE(linkId, 17);
-  b.set(datagram, 25);
-  return b;
+async function fetchToken(s: EchoServer): Promise<ReceivedConnectToken> {
+  const res = await fetch(new URL('/volley/udp/token', s.base), { method: 'POST' });
+  expect(res.status).toBe(200);
+  return connectTokenFromJson(await res.json());
 }
 
-function dataFrame(linkId: bigint, datagram: Uint8Array): Buffer {
-  const b = Buffer.alloc(9 + datagram.length);
-  b[0] = UdpFrame.Data;
-  b.writeBigUInt64BE(linkId, 1);
-  b.set(datagram, 9);
-  return b;
+/** A hand-made client link: a token, its sealers, and a cookie for `raw`'s address. */
+interface RawLink {
+  token: ReceivedConnectToken;
+  sealer: FrameSealer;
+  opener: FrameOpener;
+  cookie: Buffer;
+}
+
+async function rawLink(s: EchoServer, raw: RawSocket): Promise<RawLink> {
+  const token = await fetchToken(s);
+  const before = raw.inbox.length;
+  await raw.send(hello(), serverPort(s));
+  await until(() => raw.inbox.length > before);
+  const cookie = Buffer.from(raw.inbox.splice(before, 1)[0]!.subarray(9));
+  return { token, sealer: new FrameSealer(token.clientKey, token.linkId), opener: new FrameOpener(token.serverKey, token.linkId), cookie };
+}
+
+function cookieEcho(l: RawLink, datagram: Uint8Array, cookie: Uint8Array = l.cookie, token: Uint8Array = l.token.token): Buffer {
+  return l.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([cookie, token]) });
+}
+
+function dataFrame(l: RawLink, datagram: Uint8Array): Buffer {
+  return l.sealer.seal(UdpFrame.Data, datagram, { withLinkId: true });
+}
+
+/** Opens a server frame: its type and payload, or why not. */
+function openFrame(l: RawLink, frame: Buffer): { type: number; payload: Uint8Array | string } {
+  const type = frame[0]!;
+  return { type, payload: l.opener.open(type as typeof UdpFrame.Data, readPn(frame, 1), frame.subarray(9)) };
 }
 
 function serverPort(s: EchoServer): number {
@@ -131,13 +187,14 @@ function serverPort(s: EchoServer): number {
 }
 
 describe('UdpTransport + UdpClientTransport', () => {
-  it('binds the given host and reports the actual port', async () => {
+  it('binds the given host and reports the actual port and where tokens are', async () => {
     const s = await echoServer();
     expect(serverPort(s)).toBeGreaterThan(0);
+    expect(s.transport.info()['token']).toBe('/volley/udp/token');
     expect(s.transport.kind).toBe('udp');
   });
 
-  it('opens, then round-trips 1000 datagrams of sizes 1..1200 on one unreliable link', async () => {
+  it('opens, then round-trips 1000 datagrams of sizes 1..1200 on one unreliable link, every frame sealed', async () => {
     const s = await echoServer();
     const c = client(s);
     expect(c.reliable).toBe(false);
@@ -173,107 +230,169 @@ describe('UdpTransport + UdpClientTransport', () => {
     expect(wrong).toHaveLength(0);
     expect(s.links).toHaveLength(1);
     expect(s.transport.counters.linksCreated).toBe(1);
+    expect(s.transport.counters.forged + s.transport.counters.replayed).toBe(0);
     expect(c.counters.dataSent).toBe(N);
+    expect(c.counters.rejected).toBe(0);
   });
 
   it('a repeated COOKIE-ECHO (first reply lost) reaches the same link, never a second one', async () => {
     const s = await echoServer();
-    const raw = await rawSocket();
+    const raw = await RawSocket.open();
     const port = serverPort(s);
-    await sendRaw(raw.socket, hello(), port);
-    await until(() => raw.inbox.length === 1);
-    const cookie = raw.inbox[0]!.subarray(1 + 8);
-    const id = 0x0123456789abcdefn;
-    for (let i = 0; i < 3; i++) await sendRaw(raw.socket, cookieEcho(cookie, id, fakeConnect(i)), port);
-    await until(() => raw.inbox.length === 4);
+    const l = await rawLink(s, raw);
+    for (let i = 0; i < 3; i++) await raw.send(cookieEcho(l, fakeConnect(i)), port);
+    await until(() => raw.inbox.length === 3);
     expect(s.links).toHaveLength(1);
     expect(s.received.map((d) => d[2])).toEqual([0, 1, 2]);
-    for (const reply of raw.inbox.slice(1)) expect(reply[0]).toBe(UdpFrame.Data);
-    // And DATA with that link id works too.
-    await sendRaw(raw.socket, dataFrame(id, new Uint8Array([9, 9])), port);
-    await until(() => raw.inbox.length === 5);
-    expect([...raw.inbox[4]!]).toEqual([UdpFrame.Data, 9, 9]);
+    for (const reply of raw.inbox) expect(openFrame(l, reply)).toEqual({ type: UdpFrame.Data, payload: expect.any(Uint8Array) as unknown });
+    // And DATA for that link works too; the reply is sealed under the server key.
+    await raw.send(dataFrame(l, new Uint8Array([9, 9])), port);
+    await until(() => raw.inbox.length === 4);
+    expect([...(openFrame(l, raw.inbox[3]!).payload as Uint8Array)]).toEqual([9, 9]);
     expect(s.transport.counters.linksCreated).toBe(1);
   });
 
-  it('spoofing and amplification: nothing without a valid cookie gets a reply or allocates a link', async () => {
-    const s = await echoServer();
+  it('spoofing and amplification: nothing without a valid cookie, token and sealed datagram gets a reply or a link', async () => {
+    let now = Date.now();
+    const s = await echoServer({ clock: () => now, tokenTtlMs: 5_000 });
     const port = serverPort(s);
-    const a = await rawSocket();
-    const b = await rawSocket();
+    const a = await RawSocket.open();
+    const b = await RawSocket.open();
 
     // HELLO from A: the COOKIE reply is no larger than the HELLO, and nothing is allocated.
     const h = hello();
-    await sendRaw(a.socket, h, port);
+    await a.send(h, port);
     await until(() => a.inbox.length === 1);
     const cookieFrame = a.inbox[0]!;
     expect(cookieFrame.length).toBe(UDP_COOKIE_FRAME_SIZE);
     expect(cookieFrame.length).toBeLessThanOrEqual(h.length);
     expect(cookieFrame[0]).toBe(UdpFrame.Cookie);
     expect([...cookieFrame.subarray(1, 9)]).toEqual([7, 7, 7, 7, 7, 7, 7, 7]);
-    const cookieA = cookieFrame.subarray(9);
     expect(s.transport.linkCount).toBe(0);
+    const la = await rawLink(s, a);
+    const lb = await rawLink(s, b);
 
     // From B: a bare protocol CONNECT, COOKIE-ECHOs with a wrong cookie and with A's cookie, short HELLOs,
     // DATA for an unknown link id, an unknown frame type, an empty datagram, an oversize COOKIE-ECHO.
-    await sendRaw(b.socket, fakeConnect(), port);
-    await sendRaw(b.socket, cookieEcho(new Uint8Array(16).fill(0xaa), 1n, fakeConnect()), port);
-    await sendRaw(b.socket, cookieEcho(cookieA, 2n, fakeConnect()), port);
-    for (const size of [1, 2, 10, 32, UDP_HELLO_SIZE - 1]) await sendRaw(b.socket, hello(size), port);
-    await sendRaw(b.socket, dataFrame(3n, fakeConnect()), port);
-    await sendRaw(b.socket, new Uint8Array([0xe4, 1, 2, 3]), port);
-    await sendRaw(b.socket, new Uint8Array(0), port);
-    const cookieB = udpCookie(new Uint8Array(32), HOST, b.port, 0); // made with a guessed secret
-    await sendRaw(b.socket, cookieEcho(cookieB, 4n, fakeConnect()), port);
-    await sendRaw(b.socket, cookieEcho(cookieA, 5n, new Uint8Array(1201)), port);
-    await sendRaw(b.socket, cookieEcho(cookieA, 6n, new Uint8Array(0)), port);
-    // A's own cookie with a protocol CONNECT but no COOKIE-ECHO framing, from A:
-    await sendRaw(a.socket, fakeConnect(), port);
+    await b.send(fakeConnect(), port);
+    await b.send(cookieEcho(lb, fakeConnect(), Buffer.alloc(16, 0xaa)), port);
+    await b.send(cookieEcho(lb, fakeConnect(), la.cookie), port);
+    for (const size of [1, 2, 10, 32, UDP_HELLO_SIZE - 1]) await b.send(hello(size), port);
+    await b.send(dataFrame(lb, fakeConnect()), port); // a link B never made
+    await b.send(new Uint8Array([0xe4, 1, 2, 3]), port);
+    await b.send(new Uint8Array(0), port);
+    await b.send(cookieEcho(lb, fakeConnect(), udpCookie(new Uint8Array(32), HOST, b.port, 0)), port); // guessed secret
+    await b.send(cookieEcho(lb, new Uint8Array(1201)), port);
+    await b.send(cookieEcho(lb, new Uint8Array(0)), port);
+    // B's own cookie with a forged token, a token minted with another key, and a forged datagram:
+    const forgedToken = Buffer.from(lb.token.token);
+    forgedToken[40] = forgedToken[40]! ^ 1;
+    await b.send(cookieEcho(lb, fakeConnect(), lb.cookie, forgedToken), port);
+    await b.send(cookieEcho(lb, fakeConnect(), lb.cookie, mintConnectToken(new Uint8Array(32), now + 5_000).token), port);
+    const tampered = cookieEcho(lb, fakeConnect());
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0x80;
+    await b.send(tampered, port);
+    // A protocol CONNECT with no framing, from A:
+    await a.send(fakeConnect(), port);
 
     await sleep(300);
     expect(b.inbox).toHaveLength(0);
     expect(a.inbox).toHaveLength(1);
     expect(s.links).toHaveLength(0);
-    expect(s.transport.linkCount).toBe(0);
     const k = s.transport.counters;
     expect(k.linksCreated).toBe(0);
-    expect(k.cookiesSent).toBe(1);
+    expect(k.cookiesSent).toBe(3);
     expect(k.badCookie).toBe(3);
     expect(k.shortHello).toBe(5);
     expect(k.unknownLink).toBe(1);
     expect(k.oversize).toBe(1);
     expect(k.malformed).toBe(5); // bare CONNECT ×2, 0xE4, empty, empty echo
+    expect(k.badToken).toBe(2);
+    expect(k.forged).toBe(1);
 
-    // Control: A's cookie from A does create the link (so the frames above were well aimed).
-    await sendRaw(a.socket, cookieEcho(cookieA, 7n, fakeConnect()), port);
+    // An expired token does not open, even with a good cookie and datagram.
+    now += 5_000;
+    await b.send(cookieEcho(lb, fakeConnect()), port);
+    await until(() => k.badToken === 3);
+    expect(s.links).toHaveLength(0);
+
+    // Control: A's cookie, a fresh token and a sealed CONNECT from A do create the link.
+    const fresh = await rawLink(s, a);
+    await a.send(cookieEcho(fresh, fakeConnect()), port);
     await until(() => a.inbox.length === 2);
     expect(s.links).toHaveLength(1);
+  });
+
+  it('one token admits one link: the same token with a second cookie creates nothing', async () => {
+    const s = await echoServer();
+    const port = serverPort(s);
+    const a = await RawSocket.open();
+    const b = await RawSocket.open();
+    const la = await rawLink(s, a);
+    await a.send(cookieEcho(la, fakeConnect()), port);
+    await until(() => s.links.length === 1);
+    // B replays A's token with its own cookie (as someone who saw A's COOKIE-ECHO could): that is A's link id,
+    // so the frame must authenticate under A's key, which B does not have.
+    const lb = await rawLink(s, b);
+    const stolen: RawLink = { ...lb, token: la.token, sealer: new FrameSealer(lb.token.clientKey, la.token.linkId) };
+    for (let i = 0; i < 3; i++) await b.send(cookieEcho(stolen, fakeConnect()), port);
+    await until(() => s.transport.counters.forged + s.transport.counters.replayed === 3);
+    expect(s.received).toHaveLength(1);
+    // After A's link is gone, its token still cannot start a second one.
+    // (From a third address: the same address has the same cookie in this time bucket, and it is spent too.)
+    s.links[0]!.close();
+    const c = await RawSocket.open();
+    await c.send(cookieEcho({ ...la, cookie: (await rawLink(s, c)).cookie }, fakeConnect()), port);
+    await until(() => s.transport.counters.tokenSpent === 1);
+    expect(s.transport.counters.linksCreated).toBe(1);
+    expect(b.inbox).toHaveLength(0);
+  });
+
+  it('tampered and replayed frames never reach the core', async () => {
+    const s = await echoServer();
+    const port = serverPort(s);
+    const a = await RawSocket.open();
+    const l = await rawLink(s, a);
+    await a.send(cookieEcho(l, fakeConnect()), port);
+    await until(() => s.received.length === 1);
+    const good = dataFrame(l, new Uint8Array([1, 2, 3]));
+    await a.send(good, port);
+    await until(() => s.received.length === 2);
+    await a.send(good, port); // replay
+    const flipped = Buffer.from(dataFrame(l, new Uint8Array([4, 5, 6])));
+    flipped[flipped.length - 20] = flipped[flipped.length - 20]! ^ 1;
+    await a.send(flipped, port);
+    const wrongType = Buffer.from(dataFrame(l, new Uint8Array(8)));
+    wrongType[0] = UdpFrame.Response; // a DATA cannot pass for a RESPONSE
+    await a.send(wrongType, port);
+    await until(() => s.transport.counters.replayed === 1 && s.transport.counters.forged === 2);
+    await a.send(dataFrame(l, new Uint8Array([7])), port); // the link still works
+    await until(() => s.received.length === 3);
+    expect(s.received.map((d) => [...d])).toEqual([[...fakeConnect()], [1, 2, 3], [7]]);
   });
 
   it('accepts a cookie in its own and the next time bucket, not later', async () => {
     let now = 1_000 * UDP_COOKIE_BUCKET_MS + 1;
     const secret = new Uint8Array(32).fill(3);
-    const s = await echoServer({ clock: () => now, cookieSecret: secret });
+    const s = await echoServer({ clock: () => now, cookieSecret: secret, tokenTtlMs: 10 * UDP_COOKIE_BUCKET_MS });
     const port = serverPort(s);
-    const a = await rawSocket();
-    await sendRaw(a.socket, hello(), port);
-    await until(() => a.inbox.length === 1);
-    const cookie = a.inbox[0]!.subarray(9);
-    expect(Buffer.from(cookie).equals(udpCookie(secret, HOST, a.port, 1_000))).toBe(true);
+    const a = await RawSocket.open();
+    const l = await rawLink(s, a);
+    expect(l.cookie.equals(udpCookie(secret, HOST, a.port, 1_000))).toBe(true);
 
     now += 2 * UDP_COOKIE_BUCKET_MS; // two buckets on: expired
-    await sendRaw(a.socket, cookieEcho(cookie, 1n, fakeConnect()), port);
+    await a.send(cookieEcho(l, fakeConnect()), port);
     await sleep(100);
     expect(s.links).toHaveLength(0);
     expect(s.transport.counters.badCookie).toBe(1);
 
     now -= UDP_COOKIE_BUCKET_MS; // the next bucket: still good
-    await sendRaw(a.socket, cookieEcho(cookie, 1n, fakeConnect()), port);
-    await until(() => a.inbox.length === 2);
+    await a.send(cookieEcho(l, fakeConnect()), port);
+    await until(() => a.inbox.length === 1);
     expect(s.links).toHaveLength(1);
   });
 
-  it('address change: the link follows the link id to a new local socket, same link object', async () => {
+  it('address change: the link moves to a new local socket once it answers a challenge, same link object', async () => {
     const s = await echoServer();
     const c = client(s);
     await establish(c);
@@ -285,14 +404,54 @@ describe('UdpTransport + UdpClientTransport', () => {
     expect(c.localPort).not.toBe(oldPort);
     const got: Uint8Array[] = [];
     c.onDatagram = (d) => got.push(d.slice());
-    for (let i = 0; i < 20; i++) c.send(new Uint8Array([i, 1, 2]));
-    await until(() => got.length === 20);
-    expect(got[19]).toEqual(new Uint8Array([19, 1, 2]));
+    for (let i = 0; i < 20 && link.remote !== `${HOST}:${c.localPort}`; i++) {
+      c.send(new Uint8Array([i, 1, 2]));
+      await sleep(120);
+    }
+    expect(link.remote).toBe(`${HOST}:${c.localPort}`);
+    expect(c.counters.challengesAnswered).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 20; i++) c.send(new Uint8Array([i, 3, 4]));
+    await until(() => got.filter((d) => d[1] === 3).length === 20);
     expect(s.links).toHaveLength(1);
     expect(s.links[0]).toBe(link);
-    expect(link.remote).toBe(`${HOST}:${c.localPort}`);
     expect(s.transport.counters.addressChanges).toBe(1);
     expect(s.transport.counters.linksCreated).toBe(1);
+  });
+
+  it('a client claiming a victim address gets the victim at most 3× the bytes sent from there, and only challenges', async () => {
+    const s = await echoServer({}, 20); // every datagram answered 20 times: a download
+    const port = serverPort(s);
+    const a = await RawSocket.open();
+    const victim = await RawSocket.open();
+    const l = await rawLink(s, a);
+    await a.send(cookieEcho(l, fakeConnect()), port);
+    await until(() => a.inbox.length === 20);
+    // Authentic, fresh frames sent from the victim's address (a spoofed source): delivered, but every reply
+    // still goes to A, and the victim only ever sees CHALLENGEs, within the amplification limit.
+    const big = new Uint8Array(1200);
+    for (let i = 0; i < 30; i++) {
+      await victim.send(dataFrame(l, big), port);
+      if (i % 10 === 9) await sleep(110); // lets the challenge retry timer pass
+    }
+    // A spoofed copy of one of A's frames, and a malformed frame with A's link id, from the victim.
+    const copy = dataFrame(l, new Uint8Array([1]));
+    await a.send(copy, port);
+    await victim.send(copy, port);
+    const junk = Buffer.alloc(10);
+    junk[0] = UdpFrame.Data;
+    Buffer.from(l.token.linkId).copy(junk, 1);
+    await victim.send(junk, port);
+    await until(() => s.received.length === 32);
+    await sleep(200);
+    expect(a.inbox.length).toBeGreaterThan(20 * 2); // the replies went to A (some may overflow its socket buffer)
+    expect(victim.inbox.length).toBeGreaterThan(0);
+    for (const m of victim.inbox) expect(openFrame(l, m).type).toBe(UdpFrame.Challenge);
+    expect(victim.bytesIn).toBeLessThanOrEqual(3 * victim.bytesOut);
+    expect(victim.bytesIn).toBeLessThan(1_000);
+    expect(s.links[0]!.remote).toBe(`${HOST}:${a.port}`);
+    expect(s.transport.counters.addressChanges).toBe(0);
+    expect(s.transport.counters.replayed).toBe(1);
+    expect(s.transport.counters.malformed).toBe(1);
   });
 
   it('rebind before the first server datagram refreshes the cookie for the new address', async () => {
@@ -342,7 +501,7 @@ describe('UdpTransport + UdpClientTransport', () => {
     const c2 = client(s);
     const got: Uint8Array[] = [];
     c2.onDatagram = (d) => got.push(d);
-    await c2.open(AbortSignal.timeout(5000)); // cookies are stateless, so still given out
+    await c2.open(AbortSignal.timeout(5000)); // cookies and tokens are stateless, so still given out
     for (let i = 0; i < 5; i++) c2.send(fakeConnect());
     await sleep(200);
     expect(got).toHaveLength(0);
@@ -350,10 +509,24 @@ describe('UdpTransport + UdpClientTransport', () => {
     expect(s.transport.counters.full).toBe(5);
   });
 
+  it('the token route: POST only, a fresh link id and keys each time', async () => {
+    const s = await echoServer();
+    const url = new URL('/volley/udp/token', s.base);
+    expect((await fetch(url)).status).toBe(405);
+    const t1 = await fetchToken(s);
+    const t2 = await fetchToken(s);
+    expect(Buffer.from(t1.linkId).equals(Buffer.from(t2.linkId))).toBe(false);
+    expect(Buffer.from(t1.clientKey).equals(Buffer.from(t2.clientKey))).toBe(false);
+    expect(t1.expiresIn).toBe(30_000);
+    expect(s.transport.counters.tokensIssued).toBe(2);
+    expect(() => connectTokenFromJson({ ...t1, token: 'AAAA' })).toThrow(/token is not 109 bytes/);
+  });
+
   it('open() retries HELLO until its signal aborts, then rejects and frees the socket', async () => {
-    const silent = await rawSocket(); // a "server" that never answers
+    const s = await echoServer(); // for its token route
+    const silent = await RawSocket.open(); // a "server" that never answers
     const info: ServerInfo = { protocol: 1, transports: ['udp'], endpoints: { udp: { port: silent.port } } };
-    const c = new UdpClientTransport(new URL(`http://${HOST}:1`), info);
+    const c = new UdpClientTransport(s.base, info);
     cleanups.push(() => c.close());
     const t0 = Date.now();
     await expect(c.open(AbortSignal.timeout(700))).rejects.toThrow(/aborted/);
@@ -365,15 +538,15 @@ describe('UdpTransport + UdpClientTransport', () => {
     c.send(fakeConnect()); // dropped, never throws
   });
 
-  it('open() rejects without a UDP endpoint, and when closed while opening', async () => {
+  it('open() rejects without a UDP endpoint, without a token, and when closed while opening', async () => {
     const none = new UdpClientTransport(new URL(`http://${HOST}:1`), { protocol: 1, transports: [], endpoints: {} });
     await expect(none.open(new AbortController().signal)).rejects.toThrow(/no UDP port/);
-    const silent = await rawSocket();
-    const c = new UdpClientTransport(new URL(`http://${HOST}:1`), {
-      protocol: 1,
-      transports: ['udp'],
-      endpoints: { udp: { port: silent.port } },
-    });
+    const silent = await RawSocket.open();
+    const info: ServerInfo = { protocol: 1, transports: ['udp'], endpoints: { udp: { port: silent.port } } };
+    const noToken = new UdpClientTransport(new URL(`http://${HOST}:1`), info);
+    await expect(noToken.open(AbortSignal.timeout(5000))).rejects.toThrow(/cannot get a connect token/);
+    const s = await echoServer();
+    const c = new UdpClientTransport(s.base, info);
     const p = c.open(new AbortController().signal);
     setTimeout(() => c.close(), 50);
     await expect(p).rejects.toThrow(/closed/);

@@ -1,40 +1,42 @@
 /**
- * Raw UDP client transport (Node only: node:dgram). The frames (constants in @volley/protocol's
- * udp-frame.ts, the server side in packages/server/src/transports/udp.ts):
- *
- *   HELLO        c→s  0xE1 | version u8 (= 1) | nonce 8 B | zero padding, 64 bytes in all
- *   COOKIE       s→c  0xE2 | nonce 8 B | cookie 16 B
- *   COOKIE-ECHO  c→s  0xE3 | cookie 16 B | link id 8 B | datagram
- *   DATA         c→s  0xD0 | link id 8 B | datagram          s→c  0xD0 | datagram
+ * Raw UDP client transport (Node only: node:dgram). Frames, connect tokens and packet protection are in
+ * @volley/udp (shared with the server, packages/server/src/transports/udp.ts); docs/transports.md "UDP".
  *
  * Flow:
- *  1. open() binds a socket connected to the server (so only its datagrams are received) and sends HELLO
- *     every 250 ms, ×1.5 up to 1 s, until a COOKIE with our nonce arrives → open() resolves. Aborting the
- *     signal (or close()) stops it and rejects.
- *  2. Until the first datagram *from the server* arrives, every send() goes out as a COOKIE-ECHO carrying
- *     the cookie, our random 64-bit link id and the datagram: the core's CONNECT/RESUME and its own
- *     retries (new send() calls) are what create the link on the server; a repeated COOKIE-ECHO for a
- *     link the server already made is just delivered to it. A cookie lives 10–20 s; if we are still
- *     echoing 8 s after getting it, send() also sends a fresh HELLO and the next COOKIE replaces it.
- *  3. Once any server datagram (ACCEPT, RESUMED, REJECT…) arrives, send() sends DATA frames.
+ *  1. open() asks the server for a connect token (POST /volley/udp/token on its HTTP port: a link id, a key per
+ *     direction, and the token sealed for the UDP server) and, at the same time, binds a socket connected to
+ *     the server (so only its datagrams are received) and sends HELLO every 250 ms, ×1.5 up to 1 s, until a
+ *     COOKIE with our nonce arrives. open() resolves once it has both; aborting the signal (or close()) stops
+ *     it and rejects.
+ *  2. Until the first authentic datagram *from the server* arrives, every send() goes out as a COOKIE-ECHO
+ *     carrying the cookie, the token and the sealed datagram: the core's CONNECT/RESUME and its own retries
+ *     (new send() calls) are what create the link on the server; a repeated COOKIE-ECHO for a link the server
+ *     already made is just delivered to it. A cookie lives 10–20 s; if we are still echoing 8 s after getting
+ *     it, send() also sends a fresh HELLO and the next COOKIE replaces it.
+ *  3. Once any authentic server frame arrives, send() sends sealed DATA frames. Frames from the server that
+ *     do not open under its key, or that the replay window has seen, are dropped and counted.
  *
- * The link id is the connection id: rebind() moves to a new local socket/port (as a NAT rebinding would)
- * and the server follows the link to the new address on the next frame.
+ * The link id is the connection id: rebind() moves to a new local socket/port (as a NAT rebinding would); the
+ * server validates the new path with a CHALLENGE, which we answer with a RESPONSE from the socket it reached,
+ * and only then sends there.
  */
 
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import {
+  connectTokenFromJson,
+  FrameOpener,
+  FrameSealer,
+  readPn,
   UDP_COOKIE_FRAME_SIZE,
-  UDP_COOKIE_SIZE,
-  UDP_DATA_HEADER_SIZE,
-  UDP_ECHO_HEADER_SIZE,
   UDP_FRAMING_VERSION,
   UDP_HELLO_SIZE,
-  UDP_LINK_ID_SIZE,
   UDP_NONCE_SIZE,
+  UDP_PN_SIZE,
+  UDP_SERVER_HEADER_SIZE,
   UdpFrame,
-} from '@volley/protocol';
+  type ReceivedConnectToken,
+} from '@volley/udp';
 import type { ClientTransport, ServerInfo } from '../transport.js';
 
 const HELLO_FIRST_RETRY_MS = 250;
@@ -43,9 +45,17 @@ const HELLO_MAX_RETRY_MS = 1_000;
 const COOKIE_REFRESH_MS = 8_000;
 /** Socket errors that are UDP weather (ICMP unreachable): the protocol's timeout decides, not us. */
 const TRANSIENT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
+const DEFAULT_TOKEN_PATH = '/volley/udp/token';
 
 interface PendingOpen {
   done: (error?: Error) => void;
+}
+
+/** A token and the sealers it keys. */
+interface Keys {
+  token: ReceivedConnectToken;
+  sealer: FrameSealer;
+  opener: FrameOpener;
 }
 
 export interface UdpClientCounters {
@@ -55,6 +65,10 @@ export interface UdpClientCounters {
   received: number;
   /** Frames from the server we could not use (unknown type, bad length, stale nonce). */
   malformed: number;
+  /** Sealed frames from the server that did not authenticate, or that the replay window had seen. */
+  rejected: number;
+  /** Path challenges answered (after a rebind or a NAT rebinding). */
+  challengesAnswered: number;
   /** Transient socket errors ignored (e.g. ECONNREFUSED after ICMP port unreachable). */
   socketErrors: number;
 }
@@ -70,14 +84,17 @@ export class UdpClientTransport implements ClientTransport {
     dataSent: 0,
     received: 0,
     malformed: 0,
+    rejected: 0,
+    challengesAnswered: 0,
     socketErrors: 0,
   };
 
   private readonly host: string;
   private readonly port: number | undefined;
-  private readonly linkId: Buffer = randomBytes(UDP_LINK_ID_SIZE);
+  private readonly tokenUrl: URL;
   private readonly nonce: Buffer = randomBytes(UDP_NONCE_SIZE);
   private socket: Socket | undefined;
+  private keys: Keys | undefined;
   private cookie: Buffer | undefined;
   private cookieAt = 0;
   private lastHelloAt = -Infinity;
@@ -89,8 +106,11 @@ export class UdpClientTransport implements ClientTransport {
   constructor(baseUrl: URL, info: ServerInfo) {
     const h = baseUrl.hostname;
     this.host = h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
-    const port = info.endpoints.udp?.['port'];
+    const udp = info.endpoints.udp;
+    const port = udp?.['port'];
     this.port = typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined;
+    const path = udp?.['token'];
+    this.tokenUrl = new URL(typeof path === 'string' && path.startsWith('/') ? path : DEFAULT_TOKEN_PATH, baseUrl);
   }
 
   /** The server's address as "host:port", for logs. */
@@ -107,7 +127,7 @@ export class UdpClientTransport implements ClientTransport {
     }
   }
 
-  /** True once a datagram from the server has arrived, i.e. send() now sends DATA frames. */
+  /** True once an authentic datagram from the server has arrived, i.e. send() now sends DATA frames. */
   get isEstablished(): boolean {
     return this.established;
   }
@@ -135,15 +155,22 @@ export class UdpClientTransport implements ClientTransport {
           reject(error);
         } else resolve();
       };
-      const pending: PendingOpen = { done };
+      const pending: PendingOpen = { done: (error) => (error || (this.keys && this.cookie) ? done(error) : undefined) };
       this.pending = pending;
       signal.addEventListener('abort', onAbort, { once: true });
       const retry = (): void => {
-        if (this.pending !== pending) return;
+        if (this.pending !== pending || this.cookie) return;
         this.sendHello();
         timer = setTimeout(retry, delay);
         delay = Math.min(delay * 1.5, HELLO_MAX_RETRY_MS);
       };
+      this.fetchToken(signal)
+        .then((keys) => {
+          if (this.pending !== pending) return;
+          this.keys = keys;
+          pending.done();
+        })
+        .catch((e: unknown) => pending.done(e instanceof Error ? e : new Error(String(e))));
       this.connectSocket(port)
         .then((socket) => {
           if (this.pending !== pending) {
@@ -153,31 +180,31 @@ export class UdpClientTransport implements ClientTransport {
           this.socket = socket;
           retry();
         })
-        .catch((e: unknown) => done(new Error(`udp: cannot reach ${this.remote}: ${(e as Error).message}`)));
+        .catch((e: unknown) => pending.done(new Error(`udp: cannot reach ${this.remote}: ${(e as Error).message}`)));
     });
   }
 
   send(datagram: Uint8Array): void {
     const socket = this.socket;
     const cookie = this.cookie;
-    if (this.closed || !socket || !cookie) return;
-    if (this.established) {
-      const frame = Buffer.allocUnsafe(UDP_DATA_HEADER_SIZE + datagram.length);
-      frame[0] = UdpFrame.Data;
-      this.linkId.copy(frame, 1);
-      frame.set(datagram, UDP_DATA_HEADER_SIZE);
-      this.counters.dataSent++;
-      this.transmit(socket, frame);
+    const keys = this.keys;
+    if (this.closed || !socket || !cookie || !keys) return;
+    let frame: Buffer;
+    try {
+      if (this.established) {
+        frame = keys.sealer.seal(UdpFrame.Data, datagram, { withLinkId: true });
+        this.counters.dataSent++;
+      } else {
+        const now = Date.now();
+        if (now - this.cookieAt >= COOKIE_REFRESH_MS && now - this.lastHelloAt >= HELLO_FIRST_RETRY_MS) this.sendHello();
+        frame = keys.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([cookie, keys.token.token]) });
+        this.counters.cookieEchoesSent++;
+      }
+    } catch (e) {
+      this.close();
+      this.onClose((e as Error).message);
       return;
     }
-    const now = Date.now();
-    if (now - this.cookieAt >= COOKIE_REFRESH_MS && now - this.lastHelloAt >= HELLO_FIRST_RETRY_MS) this.sendHello();
-    const frame = Buffer.allocUnsafe(UDP_ECHO_HEADER_SIZE + datagram.length);
-    frame[0] = UdpFrame.CookieEcho;
-    cookie.copy(frame, 1);
-    this.linkId.copy(frame, 1 + UDP_COOKIE_SIZE);
-    frame.set(datagram, UDP_ECHO_HEADER_SIZE);
-    this.counters.cookieEchoesSent++;
     this.transmit(socket, frame);
   }
 
@@ -191,9 +218,10 @@ export class UdpClientTransport implements ClientTransport {
   }
 
   /**
-   * Moves to a new local socket (a new source port), keeping the link id: the server follows on the next
-   * frame we send. Resolves once the new socket is in use. For tests of NAT rebinding and migration.
-   * Before the link is established the cookie (bound to the old address) is refreshed with a HELLO.
+   * Moves to a new local socket (a new source port), keeping the link id: the server validates the new path
+   * (CHALLENGE/RESPONSE) and then sends there. Resolves once the new socket is in use. For tests of NAT
+   * rebinding and migration. Before the link is established the cookie (bound to the old address) is
+   * refreshed with a HELLO.
    */
   async rebind(): Promise<void> {
     const port = this.port;
@@ -210,6 +238,19 @@ export class UdpClientTransport implements ClientTransport {
       this.cookieAt = -Infinity;
       this.sendHello();
     }
+  }
+
+  private async fetchToken(signal: AbortSignal): Promise<Keys> {
+    let json: unknown;
+    try {
+      const res = await fetch(this.tokenUrl, { method: 'POST', signal });
+      if (!res.ok) throw new Error(`${this.tokenUrl.pathname} answered ${res.status}`);
+      json = await res.json();
+    } catch (e) {
+      throw new Error(`udp: cannot get a connect token: ${(e as Error).message}`, { cause: e });
+    }
+    const token = connectTokenFromJson(json);
+    return { token, sealer: new FrameSealer(token.clientKey, token.linkId), opener: new FrameOpener(token.serverKey, token.linkId) };
   }
 
   private connectSocket(port: number): Promise<Socket> {
@@ -277,13 +318,28 @@ export class UdpClientTransport implements ClientTransport {
       this.pending?.done();
       return;
     }
-    if (msg.length >= 2 && msg[0] === UdpFrame.Data && this.cookie) {
-      this.established = true;
-      this.counters.received++;
-      this.onDatagram(new Uint8Array(msg.buffer, msg.byteOffset + 1, msg.length - 1));
+    const keys = this.keys;
+    const type = msg[0];
+    if ((type !== UdpFrame.Data && type !== UdpFrame.Challenge) || !keys || msg.length <= UDP_SERVER_HEADER_SIZE) {
+      this.counters.malformed++;
       return;
     }
-    this.counters.malformed++;
+    const plain = keys.opener.open(type, readPn(msg, 1), msg.subarray(1 + UDP_PN_SIZE));
+    if (typeof plain === 'string') {
+      this.counters.rejected++;
+      return;
+    }
+    this.established = true;
+    if (type === UdpFrame.Challenge) {
+      const socket = this.socket;
+      if (!socket) return;
+      this.counters.challengesAnswered++;
+      this.transmit(socket, keys.sealer.seal(UdpFrame.Response, plain, { withLinkId: true }));
+      return;
+    }
+    if (plain.length === 0) return;
+    this.counters.received++;
+    this.onDatagram(plain);
   }
 }
 
