@@ -10,6 +10,18 @@
  *    in the process, Node clients included). geckos gets a private stand-in emitter instead; one
  *    listener per HTTP server (the router) forwards /.wrtc/v2/* to geckos' handler while an adapter runs
  *    and answers 503 otherwise. Signaling bodies are cut off past 64 KiB (geckos reads them unbounded).
+ *  - hardening the signaling (each asked of the transport through the options): every request spends
+ *    one of its source's tokens first (allowRequest; 429 when out); only geckos' exact routes reach it
+ *    (anything else gets 404 here, so geckos' loose URL matching never sees odd paths); each offer is
+ *    admitted before geckos creates anything (admit: a pending slot, or the status to refuse with); the
+ *    slot travels with the connection it makes (as geckos' userData, under a symbol key, so the client
+ *    never sees it) and comes back once the offer request is answered (offerSettled), so a slot is never
+ *    lost when geckos fails to make the connection.
+ *  - the answer (POST …/remote-description) is taken here, not by geckos: geckos parses it unbounded,
+ *    answers 500 to malformed JSON, goes on after its own 400, and hands every candidate in the SDP to
+ *    libdatachannel. Here the body is bounded, the answer checked (`type: 'answer'`, a string SDP, one
+ *    accepted per connection: 409 after it), its candidates filtered (webrtc-candidates.ts) and the result
+ *    set on the peer connection (400 with libdatachannel's reason if it refuses it).
  *  - handing over each connection geckos creates (onConnection), right after its offer request is
  *    answered — before the client can have answered, so the transport can take over its callbacks before
  *    any event. geckos' own open handler dereferences `channel.dataChannel`, which its close() sets to
@@ -22,10 +34,13 @@
  */
 
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingMessage, Server, ServerResponse } from 'node:http';
 import geckos, { type GeckosServer } from '@geckos.io/server';
 import { pathOf } from '../http-host.js';
 import type { WebRtcIceServer } from './webrtc.js';
+import { filterRemoteCandidates } from './webrtc-candidates.js';
+import { answer, readBody } from './webrtc-http.js';
+import { sourceOf } from './webrtc-source.js';
 
 /** Where geckos.io's signaling routes live on the HTTP port (fixed by geckos). */
 export const WEBRTC_SIGNALING_PATH = '/.wrtc/v2';
@@ -42,18 +57,44 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
 /** Largest signaling request body accepted; a client sending more is cut off. */
 const MAX_SIGNALING_BODY = 64 * 1024;
 
-export interface GeckosAdapterOptions {
+/** geckos' connection ids: 24 alphanumerics. */
+const ID = '[0-9a-zA-Z]{24}';
+/** The routes geckos serves (request URL, query strings included, must match exactly), by method. */
+const GECKOS_ROUTES: Record<string, RegExp[]> = {
+  POST: [new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections$`), new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections/${ID}/close$`)],
+  GET: [new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections/${ID}/additional-candidates$`)],
+};
+/** CORS preflights go to geckos (it answers them) for any of its paths, remote-description included. */
+const PREFLIGHT = new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections(/${ID}/(remote-description|additional-candidates|close))?$`);
+/** The answer route, taken here (see the file comment). */
+const REMOTE_DESCRIPTION = new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections/(${ID})/remote-description$`);
+
+/** Where the pending slot of an offer rides on the connection geckos makes for it (geckos' userData). */
+const TICKET = Symbol('volley.webrtc.ticket');
+
+export interface GeckosAdapterOptions<T extends object> {
   iceServers: readonly WebRtcIceServer[];
   bindAddress: string;
   multiplex: boolean;
   portRange?: { min: number; max: number };
-  /** Asked before geckos creates each peer connection: true to go on, or the HTTP status to refuse with. */
-  admit: () => true | number;
+  /** Asked first for every signaling request, with its source address: false answers 429. */
+  allowRequest: (source: string) => boolean;
   /**
-   * Each connection geckos creates, once, with its data channel and peer connection (a connection
-   * lacking either is closed instead).
+   * Asked before geckos creates each peer connection: a ticket (the offer's pending slot) to go on, or
+   * the HTTP status to refuse with.
    */
-  onConnection: (id: string, conn: GeckosConnection, dc: NativeDataChannel, pc: NativePeerConnection) => void;
+  admit: (source: string) => T | number;
+  /** The offer request that `ticket` admitted has been answered (its connection, if any, was handed over first). */
+  offerSettled: (ticket: T) => void;
+  /**
+   * Each connection geckos creates, once, with its data channel, its peer connection and the ticket
+   * its offer was admitted with (a connection lacking a channel or peer connection is closed instead).
+   */
+  onConnection: (id: string, conn: GeckosConnection, dc: NativeDataChannel, pc: NativePeerConnection, ticket: T | undefined) => void;
+  /** Most remote candidates kept from a connection's answer. */
+  maxRemoteCandidates: number;
+  /** What the answer filter kept and dropped, per answer. */
+  onCandidates: (accepted: number, dropped: number) => void;
 }
 
 /**
@@ -78,18 +119,24 @@ function routerFor(server: Server): { active: RequestListener | undefined } {
 }
 
 /** A geckos instance answering signaling on one HTTP server, from construction until stop(). */
-export class GeckosAdapter {
+export class GeckosAdapter<T extends object> {
   private readonly io: GeckosServer;
   private readonly router: { active: RequestListener | undefined };
   private readonly onRequest: RequestListener;
   private running = true;
   /** Connections already handed over (or closed): each one is, once. */
   private readonly seen = new WeakSet<GeckosConnection>();
+  /** Connections that took an answer (one each). */
+  private readonly answered = new WeakSet<GeckosConnection>();
+  /** Remote candidates a connection may still be given (maxRemoteCandidates in all). */
+  private readonly candidateBudget = new WeakMap<GeckosConnection, number>();
+  /** The ticket each admitted offer request got, until it is answered. */
+  private readonly tickets = new WeakMap<IncomingMessage, T>();
 
   /** Starts answering /.wrtc/v2/* on `server`; throws if another adapter is running there. */
   constructor(
     server: Server,
-    private readonly options: GeckosAdapterOptions,
+    private readonly options: GeckosAdapterOptions<T>,
   ) {
     const router = routerFor(server);
     if (router.active) throw new Error('webrtc: another webrtc transport is running on this HTTP server');
@@ -99,8 +146,17 @@ export class GeckosAdapter {
       multiplex: options.multiplex,
       ordered: false,
       maxRetransmits: 0,
-      // Called by geckos before it creates each peer connection.
-      authorization: async () => options.admit(),
+      // Called by geckos before it creates each peer connection; what it returns (unless a status) becomes
+      // the connection's userData, which geckos also sends to the client as JSON: the symbol key is not.
+      authorization: async (_auth: string | undefined, req: IncomingMessage, res: OutgoingMessage) => {
+        const verdict = options.admit(sourceOf(req));
+        if (typeof verdict === 'number') {
+          res.setHeader('retry-after', '1');
+          return verdict;
+        }
+        this.tickets.set(req, verdict);
+        return { [TICKET]: verdict };
+      },
     };
     // geckos clamps portRange in place: give it a copy.
     if (options.portRange) geckosOptions.portRange = { min: options.portRange.min, max: options.portRange.max };
@@ -115,8 +171,20 @@ export class GeckosAdapter {
     this.io = io;
     this.router = router;
     this.onRequest = (req, res) => {
-      if (!pathOf(req).startsWith(`${WEBRTC_SIGNALING_PATH}/`)) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      if (!options.allowRequest(sourceOf(req))) {
+        answer(req, res, 429, 'too many signaling requests', { close: true, headers: { 'retry-after': '1' } });
+        return;
+      }
+      const url = req.url ?? '';
+      const method = req.method ?? '';
+      const rd = method === 'POST' ? REMOTE_DESCRIPTION.exec(url) : null;
+      if (rd) {
+        void this.remoteDescription(req, res, rd[1]!).catch(() => answer(req, res, 500, 'internal error', { close: true }));
+        return;
+      }
+      const forGeckos = method === 'OPTIONS' ? PREFLIGHT.test(url) : (GECKOS_ROUTES[method] ?? []).some((r) => r.test(url));
+      if (!forGeckos) {
+        answer(req, res, 404, 'not found', { close: true });
         return;
       }
       let handled: unknown;
@@ -125,8 +193,9 @@ export class GeckosAdapter {
       } catch (e) {
         handled = Promise.reject(e);
       }
-      // geckos reads JSON bodies (the SDP answer, ~1–2 KB) with no size limit. Counted after geckos has
-      // attached its own listeners (a 'data' listener starts the flow at the next tick).
+      // geckos' remaining routes take no body; one sent anyway is read (and dropped) up to the cap, then
+      // the request is cut. Counted after geckos has attached any listeners of its own (a 'data' listener
+      // starts the flow at the next tick).
       let bodyBytes = 0;
       req.on('data', (chunk: Buffer) => {
         bodyBytes += chunk.length;
@@ -142,9 +211,48 @@ export class GeckosAdapter {
         .finally(() => {
           if (this.running) this.adoptNew();
           else for (const conn of this.io.connectionsManager.connections.values()) void closeConnection(conn);
+          const ticket = this.tickets.get(req);
+          if (ticket) {
+            this.tickets.delete(req);
+            options.offerSettled(ticket);
+          }
         });
     };
     router.active = this.onRequest;
+  }
+
+  /** POST …/connections/{id}/remote-description: the client's answer, checked and its candidates filtered. */
+  private async remoteDescription(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const body = await readBody(req, MAX_SIGNALING_BODY);
+    if (body === 'aborted') return;
+    if (body === 'too-large') return void req.socket.destroy(); // cut off, as every signaling body over the cap
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return answer(req, res, 400, 'the answer is not JSON');
+    }
+    const desc = parsed as { type?: unknown; sdp?: unknown } | null;
+    if (typeof desc !== 'object' || desc === null || desc.type !== 'answer' || typeof desc.sdp !== 'string') {
+      return answer(req, res, 400, 'expected { "type": "answer", "sdp": string }');
+    }
+    const conn = this.running ? this.io.connectionsManager.getConnection(id) : undefined;
+    const pc = conn?.peerConnection as NativePeerConnection | null | undefined;
+    if (!conn || !pc) return answer(req, res, 404, 'unknown connection');
+    if (this.answered.has(conn)) return answer(req, res, 409, 'this connection already has an answer');
+    // An answer libdatachannel refuses may be followed by a good one; the candidate budget is per
+    // connection all the same, whatever a refused answer may have left behind.
+    const budget = this.candidateBudget.get(conn) ?? this.options.maxRemoteCandidates;
+    const filtered = filterRemoteCandidates(desc.sdp, budget);
+    this.candidateBudget.set(conn, budget - filtered.accepted);
+    this.options.onCandidates(filtered.accepted, filtered.dropped);
+    try {
+      pc.setRemoteDescription(filtered.sdp, 'answer');
+      this.answered.add(conn);
+    } catch (e) {
+      return answer(req, res, 400, `bad answer: ${(e as Error)?.message || String(e)}`.slice(0, 300));
+    }
+    answer(req, res, 200, 'OK');
   }
 
   /** Hands over (onConnection) every connection geckos created since last time. */
@@ -155,11 +263,12 @@ export class GeckosAdapter {
       this.seen.add(conn);
       const dc = conn.channel?.dataChannel;
       const pc = conn.peerConnection;
+      const ticket = (conn.userData as Record<symbol, T | undefined> | undefined)?.[TICKET];
       if (!dc || !pc) {
         void closeConnection(conn);
         continue;
       }
-      this.options.onConnection(id, conn, dc, pc);
+      this.options.onConnection(id, conn, dc, pc, ticket);
     }
   }
 

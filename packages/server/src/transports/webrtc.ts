@@ -18,10 +18,18 @@
  * Volley client also POSTs …/close). A peer that vanishes silently is noticed by ICE consent checks
  * (libjuice: tens of seconds); the protocol's own timeout usually comes first. A text message closes the
  * link; empty or oversize (> ctx.mtu) datagrams are dropped. A peer connection that is not open
- * connectTimeoutMs after its offer is closed, and at most maxPending may be in setup at once.
+ * connectTimeoutMs after its offer is closed.
+ *
+ * Signaling faces hostile clients (docs/transports.md, "WebRTC"): at most maxPending peer connections in
+ * setup at once, counted from the moment an offer is admitted (webrtc-admission.ts), and at most
+ * maxPendingPerSource of them from one source address (429 past it); signaling requests per source are
+ * rate-limited (webrtc-rate-limit.ts, 429); the answer's candidates are filtered before libdatachannel
+ * sees them, at most maxRemoteCandidates unicast ones per peer connection (webrtc-candidates.ts).
  */
 
 import type { TransportContext, TransportLink, TransportServer } from '../transport.js';
+import { PendingSlots, type PendingSlot } from './webrtc-admission.js';
+import { TokenBuckets } from './webrtc-rate-limit.js';
 import {
   closeConnection,
   GeckosAdapter,
@@ -55,8 +63,41 @@ export interface WebRtcTransportOptions {
   multiplex?: boolean;
   /** A peer connection whose data channel is not open this long after its offer was made is closed. Default 15 000 ms. */
   connectTimeoutMs?: number;
-  /** Most peer connections in setup at once; further offers are refused with HTTP 503. Default 256. */
+  /**
+   * Most peer connections in setup at once (being created, or made and waiting for their data channel);
+   * further offers are refused with HTTP 503. A slot is taken when the offer is admitted, so concurrent
+   * offers never overshoot it. An integer ≥ 1. Default 256.
+   */
   maxPending?: number;
+  /**
+   * Most peer connections in setup at once for offers from one source (the request's remote IP address,
+   * any port; IPv6 by its /64), so that one client cannot take every slot; its further offers are refused
+   * with HTTP 429. Players behind one NAT share a source: each holds a slot for ~0.1–0.5 s while it
+   * connects, so the default lets 16 of them connect at the same moment while one source can hold at most
+   * 1/16 of the default maxPending. An integer ≥ 1. Default 16.
+   */
+  maxPendingPerSource?: number;
+  /**
+   * Most remote ICE candidates taken from a client's answer per peer connection: only UDP candidates with
+   * a unicast IP literal (no multicast, broadcast, unspecified address or hostname, mDNS `.local` names
+   * included); the rest are dropped before libdatachannel sees them (each candidate makes the server send
+   * STUN checks to that address). 0 takes none (the server then learns the client's address from its
+   * connectivity checks, as it does for every browser). An integer ≥ 0. Default 8.
+   */
+  maxRemoteCandidates?: number;
+  /**
+   * Signaling requests (offer, answer, candidate polls, close, preflights) per second per source, sustained
+   * (a token bucket of signalingBurst); a request over it gets HTTP 429. A client connecting makes at most
+   * 11 (offer, answer, ≤ 8 candidate polls, close; usually 5–7). A number > 0; Infinity turns the limit
+   * off. Default 40.
+   */
+  signalingRequestsPerSecond?: number;
+  /**
+   * Signaling requests a source may make at once before the rate applies (the bucket's size): the default
+   * covers maxPendingPerSource (16) clients behind one address connecting at the same moment, 11 requests
+   * each. An integer ≥ 1. Default 200.
+   */
+  signalingBurst?: number;
   /** Datagrams to a link are dropped while more than this many bytes wait in its send buffer. Default 1 MiB. */
   maxBufferedBytes?: number;
 }
@@ -72,8 +113,16 @@ export interface WebRtcTransportCounters {
   sendDropped: number;
   /** Peer connections closed because they did not open within connectTimeoutMs. */
   connectTimeouts: number;
-  /** Offers refused because maxPending connections were in setup. */
+  /** Offers refused because maxPending connections were in setup (HTTP 503). */
   refusedBusy: number;
+  /** Offers refused because their source had maxPendingPerSource connections in setup (HTTP 429). */
+  refusedPerSource: number;
+  /** Signaling requests refused because their source was over signalingRequestsPerSecond (HTTP 429). */
+  rateLimited: number;
+  /** Remote candidates from answers handed to libdatachannel. */
+  remoteCandidatesAccepted: number;
+  /** Remote candidates dropped from answers: not a unicast UDP IP literal, malformed, duplicate or past maxRemoteCandidates. */
+  remoteCandidatesDropped: number;
   /** The core's onDatagram / onLink / onClose threw (caught). */
   handlerErrors: number;
 }
@@ -88,6 +137,8 @@ interface Peer {
   readonly conn: GeckosConnection;
   readonly dc: NativeDataChannel;
   readonly since: number;
+  /** Its place in setup, given back when it opens or closes. */
+  readonly slot: PendingSlot | undefined;
   link: WebRtcLink | undefined;
   done: boolean;
 }
@@ -137,13 +188,23 @@ export class WebRtcTransport implements TransportServer {
     sendDropped: 0,
     connectTimeouts: 0,
     refusedBusy: 0,
+    refusedPerSource: 0,
+    rateLimited: 0,
+    remoteCandidatesAccepted: 0,
+    remoteCandidatesDropped: 0,
     handlerErrors: 0,
   };
 
   private readonly connectTimeoutMs: number;
   private readonly maxPending: number;
+  private readonly maxPendingPerSource: number;
+  private readonly maxRemoteCandidates: number;
+  private readonly requestsPerSecond: number;
+  private readonly burst: number;
   private readonly maxBuffered: number;
-  private geckos: GeckosAdapter | undefined;
+  private slots: PendingSlots;
+  private buckets: TokenBuckets;
+  private geckos: GeckosAdapter<PendingSlot> | undefined;
   private ctx: TransportContext | undefined;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   /** Every peer connection we took over, by geckos id, until it is closed. */
@@ -152,9 +213,23 @@ export class WebRtcTransport implements TransportServer {
   constructor(private readonly options: WebRtcTransportOptions = {}) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
     this.maxPending = options.maxPending ?? 256;
+    this.maxPendingPerSource = options.maxPendingPerSource ?? 16;
+    this.maxRemoteCandidates = options.maxRemoteCandidates ?? 8;
+    this.requestsPerSecond = options.signalingRequestsPerSecond ?? 40;
+    this.burst = options.signalingBurst ?? 200;
     this.maxBuffered = options.maxBufferedBytes ?? 1 << 20;
     if (!(this.connectTimeoutMs > 0)) throw new RangeError('webrtc: connectTimeoutMs must be > 0');
-    if (!(this.maxPending >= 1)) throw new RangeError('webrtc: maxPending must be ≥ 1');
+    if (!(Number.isInteger(this.maxPending) && this.maxPending >= 1)) throw new RangeError('webrtc: maxPending must be an integer ≥ 1');
+    if (!(Number.isInteger(this.maxPendingPerSource) && this.maxPendingPerSource >= 1)) {
+      throw new RangeError('webrtc: maxPendingPerSource must be an integer ≥ 1');
+    }
+    if (!(Number.isInteger(this.maxRemoteCandidates) && this.maxRemoteCandidates >= 0)) {
+      throw new RangeError('webrtc: maxRemoteCandidates must be an integer ≥ 0');
+    }
+    if (!(this.requestsPerSecond > 0)) throw new RangeError('webrtc: signalingRequestsPerSecond must be > 0 (Infinity: no limit)');
+    if (!(Number.isInteger(this.burst) && this.burst >= 1)) throw new RangeError('webrtc: signalingBurst must be an integer ≥ 1');
+    this.slots = new PendingSlots(this.maxPending, this.maxPendingPerSource);
+    this.buckets = new TokenBuckets(this.requestsPerSecond, this.burst);
     const r = options.portRange;
     if (r && !(Number.isInteger(r.min) && Number.isInteger(r.max) && r.min >= 1025 && r.min <= r.max && r.max <= 65535)) {
       throw new RangeError('webrtc: portRange must be integers with 1025 ≤ min ≤ max ≤ 65535');
@@ -180,12 +255,33 @@ export class WebRtcTransport implements TransportServer {
       bindAddress: o.bindAddress ?? ctx.host,
       multiplex: o.multiplex ?? true,
       ...(o.portRange ? { portRange: o.portRange } : {}),
-      admit: () => {
-        if (this.pendingCount() < this.maxPending) return true;
-        this.counters.refusedBusy++;
-        return 503;
+      allowRequest: (source) => {
+        if (this.buckets.take(source)) return true;
+        this.counters.rateLimited++;
+        return false;
       },
-      onConnection: (id, conn, dc, pc) => this.adopt(id, conn, dc, pc),
+      admit: (source) => {
+        const slot = this.slots.reserve(source);
+        if (slot === 'busy') {
+          this.counters.refusedBusy++;
+          return 503;
+        }
+        if (slot === 'source-busy') {
+          this.counters.refusedPerSource++;
+          return 429;
+        }
+        return slot;
+      },
+      // The offer was answered: a slot no connection took over (geckos failed to make one) is free again.
+      offerSettled: (slot) => {
+        if (!slot.claimed) this.slots.release(slot);
+      },
+      onConnection: (id, conn, dc, pc, slot) => this.adopt(id, conn, dc, pc, slot),
+      maxRemoteCandidates: this.maxRemoteCandidates,
+      onCandidates: (accepted, dropped) => {
+        this.counters.remoteCandidatesAccepted += accepted;
+        this.counters.remoteCandidatesDropped += dropped;
+      },
     });
     this.ctx = ctx;
     const every = Math.min(Math.max(Math.floor(this.connectTimeoutMs / 4), 10), 5_000);
@@ -210,6 +306,8 @@ export class WebRtcTransport implements TransportServer {
       if (peer.link) peer.link.closed = true;
     }
     this.peers.clear();
+    this.slots = new PendingSlots(this.maxPending, this.maxPendingPerSource);
+    this.buckets = new TokenBuckets(this.requestsPerSecond, this.burst);
     await geckos.stop();
   }
 
@@ -219,9 +317,10 @@ export class WebRtcTransport implements TransportServer {
   }
 
   /** Takes over a connection geckos just created (see the file comment). */
-  private adopt(id: string, conn: GeckosConnection, dc: NativeDataChannel, pc: NativePeerConnection): void {
+  private adopt(id: string, conn: GeckosConnection, dc: NativeDataChannel, pc: NativePeerConnection, slot: PendingSlot | undefined): void {
     if (this.peers.has(id)) return;
-    const peer: Peer = { id, conn, dc, since: performance.now(), link: undefined, done: false };
+    if (slot) slot.claimed = true;
+    const peer: Peer = { id, conn, dc, since: performance.now(), slot, link: undefined, done: false };
     this.peers.set(id, peer);
     try {
       dc.onOpen(() => this.opened(peer));
@@ -239,6 +338,7 @@ export class WebRtcTransport implements TransportServer {
   private opened(peer: Peer): void {
     const ctx = this.ctx;
     if (peer.done || peer.link || !ctx) return;
+    if (peer.slot) this.slots.release(peer.slot); // out of setup
     let remote = `webrtc:${peer.id}`;
     let maxMessageSize = 65_536;
     try {
@@ -283,6 +383,7 @@ export class WebRtcTransport implements TransportServer {
   private finish(peer: Peer, reason: string | undefined): void {
     if (peer.done) return;
     peer.done = true;
+    if (peer.slot) this.slots.release(peer.slot);
     if (this.peers.get(peer.id) === peer) this.peers.delete(peer.id);
     void closeConnection(peer.conn);
     const link = peer.link;
@@ -296,15 +397,15 @@ export class WebRtcTransport implements TransportServer {
     }
   }
 
-  private pendingCount(): number {
-    let n = 0;
-    for (const p of this.peers.values()) if (!p.link) n++;
-    return n;
+  /** Peer connections in setup now, those geckos is still creating included (at most maxPending). */
+  get pendingCount(): number {
+    return this.slots.inUse;
   }
 
-  /** Closes peer connections that did not open within connectTimeoutMs. */
+  /** Closes peer connections that did not open within connectTimeoutMs; forgets refilled rate buckets. */
   private sweep(): void {
     this.geckos?.adoptNew();
+    this.buckets.prune();
     const now = performance.now();
     for (const peer of [...this.peers.values()]) {
       if (peer.link || now - peer.since < this.connectTimeoutMs) continue;

@@ -1,0 +1,63 @@
+/**
+ * Per-source token buckets for the WebRTC signaling requests (webrtc.ts, `signalingRequestsPerSecond` and
+ * `signalingBurst`): each source starts with `burst` tokens, gets `rate` back per second up to `burst`,
+ * and spends one per request; a request finding less than one token is refused (HTTP 429).
+ *
+ * Memory is bounded: a bucket that has refilled to its burst is the same as no bucket, so prune() (run
+ * by the transport's sweep) forgets it; past MAX_SOURCES tracked at once, a new source is pruned for and,
+ * if still no room, refused until buckets refill. The clock is injectable for tests.
+ */
+
+/** Most sources tracked at once (a bucket is ~100 bytes). */
+const MAX_SOURCES = 65_536;
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+
+  /**
+   * `rate` tokens per second (Infinity: every request goes through, nothing is tracked), at most `burst`
+   * (an integer ≥ 1); `now` in milliseconds.
+   */
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Spends one of `source`'s tokens; false if it has none (the request is over the rate). */
+  take(source: string): boolean {
+    if (this.rate === Infinity) return true;
+    const now = this.now();
+    let b = this.buckets.get(source);
+    if (b) {
+      b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate);
+      b.at = now;
+    } else {
+      if (this.buckets.size >= MAX_SOURCES) this.prune();
+      if (this.buckets.size >= MAX_SOURCES) return false;
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(source, b);
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  /** Forgets the buckets that have refilled (a full bucket is the same as none). */
+  prune(): void {
+    const now = this.now();
+    for (const [source, b] of this.buckets) {
+      if (b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(source);
+    }
+  }
+
+  /** Sources tracked now. */
+  get size(): number {
+    return this.buckets.size;
+  }
+}
