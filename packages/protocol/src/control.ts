@@ -24,7 +24,8 @@ import type { ChannelSpec } from './channel-config.js';
 import { PacketKind } from './header.js';
 import { decodeText, encodeText } from './text.js';
 
-export const PROTOCOL_VERSION = 2;
+/** 3: PING padded to 30 bytes and PONG without the echoed ping time (23), so no PONG outgrows its PING. */
+export const PROTOCOL_VERSION = 3;
 const CHANNEL_SPEC_SIZE = 11;
 /** prefix | nonce | connection id | attempt | token | received at | sent at. */
 export const ACCEPT_SIZE = 1 + 4 + 4 + 1 + 16 + 8 + 8;

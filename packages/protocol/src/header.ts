@@ -32,6 +32,8 @@ export const ACK_DELAY_MAX_MS = 255 * ACK_DELAY_UNIT_MS;
 
 /** Largest header: prefix + sequence + u16 ack + 4 bitfield bytes + ack delay. */
 export const MAX_HEADER_SIZE = 10;
+/** Smallest header: prefix + sequence (a packet without acks). */
+export const MIN_HEADER_SIZE = 3;
 
 export interface AckInfo {
   /** Newest packet sequence received from the peer (16-bit). */
@@ -59,8 +61,8 @@ export function packetKindOf(datagram: Uint8Array): PacketKind | undefined {
 /** Bytes `writeHeader` will use for this header. */
 export function headerSize(header: PacketHeader): number {
   const a = header.ack;
-  if (!a) return 3;
-  let n = 3 + (((header.sequence - a.ack) & SEQUENCE_MASK) <= 0xff ? 1 : 2);
+  if (!a) return MIN_HEADER_SIZE;
+  let n = MIN_HEADER_SIZE + (((header.sequence - a.ack) & SEQUENCE_MASK) <= 0xff ? 1 : 2);
   for (let i = 0; i < 4; i++) if (((a.bits >>> (8 * i)) & 0xff) !== 0xff) n++;
   if (encodeAckDelay(a.delay) > 0) n++;
   return n;

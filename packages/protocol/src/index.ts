@@ -15,11 +15,13 @@ export { DisconnectReason, reasonName } from './reason.js';
 export type { TraceEvent, TraceListener, TraceRecord, LossReason, DropReason } from './trace.js';
 
 // Wire format (for tools, transports and tests).
-export { decodeHeader, encodeHeader, headerSize, packetKindOf, PacketKind, MAX_HEADER_SIZE } from './header.js';
+export { decodeHeader, encodeHeader, headerSize, packetKindOf, PacketKind, MAX_HEADER_SIZE, MIN_HEADER_SIZE } from './header.js';
 export type { AckInfo, PacketHeader } from './header.js';
 export { decodeRecords, encodeRecords, recordSize, CONTROL_CHANNEL, MAX_CHANNELS } from './record.js';
 export type { MessageRecord, FragmentInfo, ChannelIdMode } from './record.js';
 export { decodeControl, encodeControl, PROTOCOL_VERSION, MAX_CONNECT_PAYLOAD, ACCEPT_SIZE } from './control.js';
+export { decodeControlRecord, encodePing, encodePong, PING_SIZE, PONG_SIZE } from './control-record.js';
+export type { ControlRecord } from './control-record.js';
 export { Timer, TIMER_NAMES } from './timer-table.js';
 export type { ControlPacket } from './control.js';
 export { DecodeError } from './bytes.js';
@@ -61,7 +63,10 @@ export { encodeRejectFor, MIN_CONNECT_SIZE, SESSION_TOKEN_SIZE } from './control
 export { encodeBatch, parseBatch } from './datagram-batch.js';
 
 // Endpoints: the life of sessions above links (server) and paths (client), sans-I/O.
-export { ServerEndpoint, EndpointSession } from './server-endpoint.js';
+export { ServerEndpoint, EndpointSession, SERVER_ENDPOINT_DEFAULTS } from './server-endpoint.js';
+export { TokenBucket } from './token-bucket.js';
+export { DatagramBudget, BURST_SECONDS } from './datagram-budget.js';
+export type { DatagramRates } from './datagram-budget.js';
 export type { ServerEndpointOptions, ServerEndpointEvent, ServerEndpointCounters, Transmit } from './server-endpoint.js';
 export { ClientEndpoint } from './client-endpoint.js';
 export type { ClientEndpointOptions, ClientEndpointEvent, PathTransmit } from './client-endpoint.js';

@@ -24,8 +24,6 @@ export interface Pong {
   seq: number;
   /** Total pings the responder has received from this peer so far, incl. this one, modulo 2^32. */
   pingsReceived: number;
-  /** Echo of Ping.sentAt. */
-  pingSentAt: number;
   /** Responder clock when the ping arrived (ms). */
   receivedAt: number;
   /** Responder clock when the pong was sent (ms). */
@@ -46,7 +44,7 @@ export class PingResponder {
   /** Answers a ping; `now` is used as both receive and send time (answered on arrival). */
   onPing(ping: Ping, now: number): Pong {
     this.count = (this.count + 1) % U32;
-    return { seq: wrap(ping.seq), pingsReceived: this.count, pingSentAt: ping.sentAt, receivedAt: now, sentAt: now };
+    return { seq: wrap(ping.seq), pingsReceived: this.count, receivedAt: now, sentAt: now };
   }
 }
 
@@ -149,7 +147,7 @@ export class PingTracker {
   /**
    * Feed a pong. Returns the round-trip sample in ms, or undefined if the pong is a duplicate, unknown,
    * too old (outside the window) or inconsistent. Never throws. The send time used is our own record
-   * of the ping, not the echoed `pingSentAt` (which the wire may have truncated and a peer may forge).
+   * of the ping (a PONG does not echo it: nothing a peer says about our own clock is trusted).
    */
   onPong(pong: Pong, now: number): number | undefined {
     const { seq, pingsReceived, receivedAt: t1, sentAt: t2 } = pong;

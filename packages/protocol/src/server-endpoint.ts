@@ -8,6 +8,14 @@
  * constant-time token check. A link that says neither within `handshakeTimeout` is closed. Session ids and
  * tokens come from the injected random source.
  *
+ * Limits (docs/sdk.md, "Limits"): every datagram routed to a session — data, acks, pings, duplicates, malformed
+ * ones — is charged to that session's budget (`packetsPerSecond`, `bytesPerSecond`, 2 s of burst); over it the
+ * session ends with RateLimited. A link carries the host's *source* key (e.g. the client's IP address): per
+ * source, links in handshake are capped (`maxPendingLinksPerSource`; a link past it is closed at once), their
+ * datagrams share one session's budget, sessions are capped (`maxSessionsPerSource`, past it ServerFull) and
+ * so are new sessions per second (`newSessionsPerSecondPerSource`, past it RateLimited). Other sources and
+ * other sessions are never affected. Per-source memory is bounded (source-table.ts).
+ *
  * Every end of a session — timeout, the peer's DISCONNECT, a local close, a refusal — goes through one place
  * (`ended`): the session leaves the table at once (its slot, timers and queues with it), the host hears
  * 'disconnected' exactly once if it had heard 'connected' ('refused' for an attempt that never was), and its links are
@@ -22,12 +30,26 @@ import type { ConnectionOptions } from './connection-options.js';
 import { Connection, type ConnectionState } from './connection.js';
 import { constantTimeEqual } from './constant-time.js';
 import { decodeControl, encodeControl, encodeRejectFor, SESSION_TOKEN_SIZE, type ControlPacket } from './control.js';
+import { DatagramBudget, type DatagramRates } from './datagram-budget.js';
 import { DeadlineQueue } from './deadline-queue.js';
 import { packetKindOf, PacketKind } from './header.js';
 import { Queue } from './queue.js';
 import { randomBytes, type RandomSource } from './random.js';
 import { DisconnectReason } from './reason.js';
 import { ConfigError } from './errors.js';
+import { SourceTable, type SourceLimits } from './source-table.js';
+
+/** The defaults of ServerEndpointOptions (the server's `limits` use the same). */
+export const SERVER_ENDPOINT_DEFAULTS = {
+  maxSessions: 1000,
+  handshakeTimeout: 10_000,
+  linger: 100,
+  packetsPerSecond: 1000,
+  bytesPerSecond: 4 * 1024 * 1024,
+  maxSessionsPerSource: 64,
+  maxPendingLinksPerSource: 32,
+  newSessionsPerSecondPerSource: 10,
+} as const;
 
 export interface ServerEndpointOptions {
   /** Options of every session's connection (channels, timeout, …). Retransmission follows each link. */
@@ -38,6 +60,19 @@ export interface ServerEndpointOptions {
   handshakeTimeout?: number;
   /** How long a session's links stay open after it ended, so its last datagrams leave first, ms. Default 100. */
   linger?: number;
+  /**
+   * Inbound datagrams per second per session, bursts of 2 s: every datagram routed to the session counts
+   * (data, acks, pings, duplicates, malformed). Over it the session ends with RateLimited. Default 1000.
+   */
+  packetsPerSecond?: number;
+  /** Inbound bytes per second per session (wire bytes of every datagram routed to it), bursts of 2 s. Default 4 MiB. */
+  bytesPerSecond?: number;
+  /** Sessions one source may have at once (pending, connected or closing); past it a CONNECT gets ServerFull. Default 64. */
+  maxSessionsPerSource?: number;
+  /** Links one source may have in handshake (no CONNECT or RESUME yet); a link past it is closed at once. Default 32. */
+  maxPendingLinksPerSource?: number;
+  /** New sessions one source may start per second, bursts of 2 s; past it a CONNECT gets RateLimited. Default 10. */
+  newSessionsPerSecondPerSource?: number;
   /** Session ids and tokens: a cryptographic source in a real server, a seeded `Random` in tests. */
   random: RandomSource;
 }
@@ -59,6 +94,10 @@ export class EndpointSession<L> {
     readonly connection: Connection,
     /** The secret a RESUME must show. */
     readonly token: Uint8Array,
+    /** The source of the link whose CONNECT started it (undefined: the host gave none). */
+    readonly source: string | undefined,
+    /** What its inbound datagrams may still cost (every datagram routed to it takes from it). */
+    readonly inbound: DatagramBudget,
   ) {}
 
   get state(): ConnectionState {
@@ -95,15 +134,24 @@ export interface ServerEndpointCounters {
   handshakeTimeouts: number;
   /** Data or unknown control packets on a link before its CONNECT or RESUME. */
   strayDatagrams: number;
+  /** Sessions ended with RateLimited for their inbound datagrams (packetsPerSecond, bytesPerSecond). */
+  rateLimited: number;
+  /** CONNECTs refused because their source had maxSessionsPerSource sessions. */
+  refusedPerSource: number;
+  /** CONNECTs refused because their source passed newSessionsPerSecondPerSource. */
+  refusedSourceRate: number;
+  /** Links closed at once because their source had maxPendingLinksPerSource links in handshake. */
+  linksRefusedPerSource: number;
+  /** Links in handshake closed because their source's handshake datagrams passed one session's budget. */
+  handshakeFloods: number;
 }
 
-type LinkEntry<L> =
-  | { state: 'unbound'; reliable: boolean }
-  | { state: 'bound'; reliable: boolean; session: EndpointSession<L> }
-  | { state: 'closing'; reliable: boolean; reason: string };
+type LinkEntry<L> = { reliable: boolean; source: string | undefined } & (
+  { state: 'unbound' } | { state: 'bound'; session: EndpointSession<L> } | { state: 'closing'; reason: string }
+);
 
-/** A deadline in the queue: a session's connection timer, or a link's handshake or linger deadline. */
-type Due<L> = { session: EndpointSession<L> } | { link: L };
+/** A deadline in the queue: a session's connection timer, a link's handshake or linger deadline, an idle source's sweep. */
+type Due<L> = { session: EndpointSession<L> } | { link: L } | { source: string };
 
 const MAX_ID_DRAWS = 64;
 
@@ -115,10 +163,16 @@ export class ServerEndpoint<L> {
     resumesRefused: 0,
     handshakeTimeouts: 0,
     strayDatagrams: 0,
+    rateLimited: 0,
+    refusedPerSource: 0,
+    refusedSourceRate: 0,
+    linksRefusedPerSource: 0,
+    handshakeFloods: 0,
   };
   private readonly sessions = new Map<number, EndpointSession<L>>();
   private readonly links = new Map<L, LinkEntry<L>>();
   private readonly dueKeys = new Map<EndpointSession<L> | L, Due<L>>();
+  private readonly sourceKeys = new Map<string, Due<L>>();
   private readonly deadlines = new DeadlineQueue<Due<L>>();
   private readonly dirty = new Set<EndpointSession<L>>();
   private readonly events = new Queue<ServerEndpointEvent<L>>();
@@ -127,13 +181,32 @@ export class ServerEndpoint<L> {
   private readonly handshakeTimeout: number;
   private readonly linger: number;
   private readonly random: RandomSource;
+  private readonly sessionRates: DatagramRates;
+  private readonly sourceLimits: SourceLimits;
+  private readonly sources: SourceTable;
   private now = 0;
 
   constructor(private readonly options: ServerEndpointOptions) {
-    this.maxSessions = positive('maxSessions', options.maxSessions ?? 1000);
-    this.handshakeTimeout = positive('handshakeTimeout', options.handshakeTimeout ?? 10_000);
-    this.linger = options.linger ?? 100;
+    const d = SERVER_ENDPOINT_DEFAULTS;
+    this.maxSessions = positive('maxSessions', options.maxSessions ?? d.maxSessions);
+    this.handshakeTimeout = positive('handshakeTimeout', options.handshakeTimeout ?? d.handshakeTimeout);
+    this.linger = options.linger ?? d.linger;
     if (!(this.linger >= 0)) throw new ConfigError(`linger must be ≥ 0, got ${String(options.linger)}`);
+    this.sessionRates = {
+      packetsPerSecond: rate('packetsPerSecond', options.packetsPerSecond ?? d.packetsPerSecond),
+      bytesPerSecond: rate('bytesPerSecond', options.bytesPerSecond ?? d.bytesPerSecond),
+    };
+    this.sourceLimits = {
+      maxSessionsPerSource: positive('maxSessionsPerSource', options.maxSessionsPerSource ?? d.maxSessionsPerSource),
+      maxPendingLinksPerSource: positive('maxPendingLinksPerSource', options.maxPendingLinksPerSource ?? d.maxPendingLinksPerSource),
+      newSessionsPerSecondPerSource: rate(
+        'newSessionsPerSecondPerSource',
+        options.newSessionsPerSecondPerSource ?? d.newSessionsPerSecondPerSource,
+      ),
+      // A source's links in handshake together get what one session gets.
+      handshake: this.sessionRates,
+    };
+    this.sources = new SourceTable(this.sourceLimits);
     this.random = options.random;
     // Fail now, not at the first client: the connection options must be valid.
     Connection.server(options.connection);
@@ -151,6 +224,11 @@ export class ServerEndpoint<L> {
     return n;
   }
 
+  /** Sources the endpoint remembers: those with a link or a session, and idle ones until their buckets refill. */
+  get sourceCount(): number {
+    return this.sources.size;
+  }
+
   session(id: number): EndpointSession<L> | undefined {
     return this.sessions.get(id);
   }
@@ -161,11 +239,25 @@ export class ServerEndpoint<L> {
 
   // ---- what the host reports ------------------------------------------------------------------------
 
-  /** A transport accepted a new link. `reliable`: it is reliable and ordered itself (no retransmission on it). */
-  linkOpened(link: L, reliable: boolean, now: number): void {
+  /**
+   * A transport accepted a new link. `reliable`: it is reliable and ordered itself (no retransmission on it).
+   * `source`: where it comes from, for the per-source limits (the server passes the client's IP address);
+   * undefined: no per-source limit applies to it. A link past `maxPendingLinksPerSource` is closed at once.
+   */
+  linkOpened(link: L, reliable: boolean, now: number, source?: string): void {
     this.tick(now);
     if (this.links.has(link)) return;
-    this.links.set(link, { state: 'unbound', reliable });
+    if (source !== undefined) {
+      const src = this.sources.entry(source, this.now);
+      const max = this.sourceLimits.maxPendingLinksPerSource;
+      if (src.pendingLinks >= max) {
+        this.counters.linksRefusedPerSource++;
+        this.events.push({ type: 'close-link', link, reason: `too many links in handshake from ${source} (${max})` });
+        return;
+      }
+      src.pendingLinks++;
+    }
+    this.links.set(link, { state: 'unbound', reliable, source });
     this.deadlines.schedule(this.keyOf(link), this.now + this.handshakeTimeout);
   }
 
@@ -183,6 +275,7 @@ export class ServerEndpoint<L> {
     this.tick(now);
     const entry = this.links.get(link);
     if (!entry || entry.state === 'closing') return;
+    if (!this.admit(link, entry, datagram.length)) return;
     const control = packetKindOf(datagram) === PacketKind.Control ? tryDecodeControl(datagram) : undefined;
     if (control?.type === 'resume') return this.resume(link, entry, control.connectionId, control.token, datagram.length);
     if (entry.state === 'bound') {
@@ -192,7 +285,7 @@ export class ServerEndpoint<L> {
       this.dirty.add(s);
       return;
     }
-    if (control?.type === 'connect') return this.start(link, entry.reliable, datagram);
+    if (control?.type === 'connect') return this.start(link, entry, datagram);
     this.counters.strayDatagrams++;
   }
 
@@ -252,7 +345,8 @@ export class ServerEndpoint<L> {
     this.tick(now);
     for (const due of this.deadlines.takeDue(this.now)) {
       if ('session' in due) this.dirty.add(due.session);
-      else this.linkDeadline(due.link);
+      else if ('link' in due) this.linkDeadline(due.link);
+      else this.sourceDeadline(due.source);
     }
     // Servicing a session can end it (and never re-dirties another), so this terminates.
     for (const s of [...this.dirty]) this.service(s);
@@ -271,20 +365,61 @@ export class ServerEndpoint<L> {
 
   // ---- internals ------------------------------------------------------------------------------------
 
-  private start(link: L, reliable: boolean, connect: Uint8Array): void {
-    const full = this.sessions.size >= this.maxSessions;
-    const id = full ? 0 : this.freshId();
-    const connection = Connection.server({ ...this.options.connection, retransmission: !reliable });
+  /**
+   * Charges one inbound datagram: to its session's budget, or to its source's while the link is in handshake.
+   * False: drop it (whatever went over its budget was cut: the session, or the link in handshake).
+   */
+  private admit(link: L, entry: LinkEntry<L>, size: number): boolean {
+    if (entry.state === 'bound') {
+      const s = entry.session;
+      const over = s.inbound.take(size, this.now);
+      if (over === undefined) return true;
+      if (s.state === 'pending' || s.state === 'connected') {
+        this.counters.rateLimited++;
+        this.close(s, DisconnectReason.RateLimited, `rate limit: ${s.inbound.describe(over)}`, this.now);
+      }
+      return false;
+    }
+    const src = entry.source === undefined ? undefined : this.sources.get(entry.source);
+    if (!src) return true;
+    const over = src.handshake.take(size, this.now);
+    if (over === undefined) return true;
+    this.counters.handshakeFloods++;
+    this.forgetLink(link);
+    this.events.push({ type: 'close-link', link, reason: `handshake datagrams from ${entry.source}: ${src.handshake.describe(over)}` });
+    return false;
+  }
+
+  private start(link: L, entry: LinkEntry<L>, connect: Uint8Array): void {
+    const src = entry.source === undefined ? undefined : this.sources.get(entry.source);
+    const limits = this.sourceLimits;
+    let refusal: { reason: number; text: string } | undefined;
+    if (src && src.sessions >= limits.maxSessionsPerSource) {
+      this.counters.refusedPerSource++;
+      refusal = { reason: DisconnectReason.ServerFull, text: `too many sessions from one address (${limits.maxSessionsPerSource})` };
+    } else if (src && !src.newSessions.take(1, this.now)) {
+      this.counters.refusedSourceRate++;
+      refusal = {
+        reason: DisconnectReason.RateLimited,
+        text: `over ${limits.newSessionsPerSecondPerSource} new sessions/s from one address`,
+      };
+    }
+    const id = refusal || this.sessions.size >= this.maxSessions ? 0 : this.freshId();
+    const connection = Connection.server({ ...this.options.connection, retransmission: !entry.reliable });
     if (id === 0) {
       // Refused without a session: a throwaway connection answers (REJECT, never larger than the CONNECT).
-      this.counters.refusedFull++;
+      if (!refusal) {
+        this.counters.refusedFull++;
+        refusal = { reason: DisconnectReason.ServerFull, text: `server full (${this.maxSessions} sessions)` };
+      }
       connection.handle(connect, this.now);
-      if (connection.state === 'pending')
-        connection.reject(this.now, DisconnectReason.ServerFull, `server full (${this.maxSessions} sessions)`);
+      if (connection.state === 'pending') connection.reject(this.now, refusal.reason, refusal.text);
       for (const datagram of connection.poll(this.now)) this.outbox.push({ link, datagram });
       return;
     }
-    const session = new EndpointSession<L>(id, connection, randomBytes(this.random, SESSION_TOKEN_SIZE));
+    const token = randomBytes(this.random, SESSION_TOKEN_SIZE);
+    const session = new EndpointSession<L>(id, connection, token, entry.source, new DatagramBudget(this.sessionRates, this.now));
+    if (src) src.sessions++;
     this.counters.sessionsStarted++;
     this.sessions.set(id, session);
     this.bind(link, session);
@@ -316,7 +451,8 @@ export class ServerEndpoint<L> {
 
   private bind(link: L, session: EndpointSession<L>): void {
     const entry = this.links.get(link)!;
-    this.links.set(link, { state: 'bound', reliable: entry.reliable, session });
+    if (entry.state === 'unbound') this.released(entry.source, 'pendingLinks');
+    this.links.set(link, { state: 'bound', reliable: entry.reliable, source: entry.source, session });
     this.deadlines.remove(this.keyOf(link));
     session.links.add(link);
     session.current = link;
@@ -372,8 +508,9 @@ export class ServerEndpoint<L> {
     this.dirty.delete(session);
     this.deadlines.remove(this.keyOf(session));
     this.dueKeys.delete(session);
+    this.released(session.source, 'sessions');
     for (const l of session.links) {
-      this.links.set(l, { state: 'closing', reliable: false, reason: `session ended: ${text || reason}` });
+      this.links.set(l, { state: 'closing', reliable: false, source: undefined, reason: `session ended: ${text || reason}` });
       this.deadlines.schedule(this.keyOf(l), this.now + this.linger);
     }
     session.links.clear();
@@ -395,9 +532,35 @@ export class ServerEndpoint<L> {
   }
 
   private forgetLink(link: L): void {
+    const entry = this.links.get(link);
+    if (entry?.state === 'unbound') this.released(entry.source, 'pendingLinks');
     this.links.delete(link);
     this.deadlines.remove(this.keyOf(link));
     this.dueKeys.delete(link);
+  }
+
+  /** A source's link left its handshake, or its session ended: once the source has neither, it is swept later. */
+  private released(source: string | undefined, what: 'pendingLinks' | 'sessions'): void {
+    const src = source === undefined ? undefined : this.sources.get(source);
+    if (!src) return;
+    src[what]--;
+    if (src.idle) this.deadlines.schedule(this.sourceKey(source!), Math.max(this.now, src.fullAt(this.now)));
+  }
+
+  /** An idle source's buckets should be full: forget it (or look again when they will be). */
+  private sourceDeadline(source: string): void {
+    const again = this.sources.sweep(source, this.now);
+    if (again !== undefined) this.deadlines.schedule(this.sourceKey(source), again);
+    else if (!this.sources.get(source)) this.sourceKeys.delete(source);
+  }
+
+  private sourceKey(source: string): Due<L> {
+    let key = this.sourceKeys.get(source);
+    if (!key) {
+      key = { source };
+      this.sourceKeys.set(source, key);
+    }
+    return key;
   }
 
   /** A fresh non-zero session id, or 0 if the draws keep colliding (treated as full). */
@@ -439,5 +602,10 @@ function tryDecodeControl(d: Uint8Array): ControlPacket | undefined {
 
 function positive(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${name} must be a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function rate(name: string, v: number): number {
+  if (!Number.isFinite(v) || v <= 0) throw new ConfigError(`${name} must be a positive finite number, got ${String(v)}`);
   return v;
 }

@@ -57,6 +57,8 @@ export interface SimLinkOptions {
   rules?: DropRule[];
   /** The transport is reliable and ordered itself (no retransmission on it). Default false. */
   reliable?: boolean;
+  /** The link's source for the server's per-source limits (e.g. an IP address). Default none. */
+  source?: string;
 }
 
 /** The server host's answer to a connect request; `after` ms later (default at once). */
@@ -230,7 +232,7 @@ export class EndpointSim {
     const link = new SimLink(this.links.length, client, options.reliable ?? false, this.master.nextU32(), options);
     this.links.push(link);
     client?.links.push(link);
-    this.server.linkOpened(link.id, link.reliable, this.time);
+    this.server.linkOpened(link.id, link.reliable, this.time, options.source);
     return link;
   }
 

@@ -1,7 +1,7 @@
 /** Options of a Volley Server, their defaults and validation. */
 
 import type { Server as HttpServer } from 'node:http';
-import { ConfigError, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
+import { ConfigError, SERVER_ENDPOINT_DEFAULTS, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
 import type { HttpHostOptions } from './http-host.js';
 import { TRANSPORT_KINDS, type TransportKind, type TransportServer } from './transport.js';
 import type { PollingTransportOptions } from './transports/polling.js';
@@ -58,10 +58,28 @@ export interface ServerOptions {
     maxSessions?: number;
     /** Largest message a client may send, bytes (applied to every channel). Default 256 KiB. */
     maxMessageSize?: number;
-    /** Messages per second per session, sustained (bursts of 2 s allowed). Default 2000. */
+    /** Messages delivered per second per session, sustained (bursts of 2 s allowed). Default 2000. */
     messagesPerSecond?: number;
-    /** Bytes per second per session, sustained (bursts of 2 s allowed). Default 4 MiB. */
+    /**
+     * Bytes per second per session, sustained (bursts of 2 s allowed): the wire bytes of every datagram the
+     * session sends (messages, acks, pings, duplicates, malformed ones). Default 4 MiB.
+     */
     bytesPerSecond?: number;
+    /**
+     * Datagrams per second per session, sustained (bursts of 2 s allowed): every datagram counts, whatever it
+     * carries. A 60 Hz game sends 60–120. Default 1000.
+     */
+    packetsPerSecond?: number;
+    /**
+     * Sessions from one source (IP address; IPv6 by /64) at once, being authorized, connected or closing; past
+     * it a new client is refused with ServerFull. Many players can share one NAT: raise it for LAN parties or
+     * campuses, and behind a reverse proxy (every client then has the proxy's address). Default 64.
+     */
+    maxSessionsPerSource?: number;
+    /** Links from one source still in their handshake (no CONNECT or RESUME yet); a link past it is closed at once. Default 32. */
+    maxPendingLinksPerSource?: number;
+    /** New sessions one source may start per second (bursts of 2 s allowed); past it a client is refused with RateLimited. Default 10. */
+    newSessionsPerSecondPerSource?: number;
     /** A link that sends no valid CONNECT or RESUME within this many ms is closed. Default 10000. */
     handshakeTimeout?: number;
     /** Deepest MessagePack nesting accepted in a message or the auth payload. Default 64. */
@@ -81,6 +99,10 @@ export interface ResolvedServerOptions {
   maxMessageSize: number;
   messagesPerSecond: number;
   bytesPerSecond: number;
+  packetsPerSecond: number;
+  maxSessionsPerSource: number;
+  maxPendingLinksPerSource: number;
+  newSessionsPerSecondPerSource: number;
   handshakeTimeout: number;
   maxMessageDepth: number;
   maxMalformedMessages: number;
@@ -109,6 +131,8 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
   const twice = kinds.find((k, i) => kinds.indexOf(k) !== i);
   if (twice) throw new ConfigError(`transport '${twice}' is listed twice`);
   const maxMessageSize = positive('limits.maxMessageSize', o.limits?.maxMessageSize, 256 * 1024);
+  const l = o.limits;
+  const d = SERVER_ENDPOINT_DEFAULTS;
   const channels = (o.channels ?? STANDARD_CHANNELS).map((c) => ({ ...c, maxMessageSize: c.maxMessageSize ?? maxMessageSize }));
   return {
     host: o.host ?? '127.0.0.1',
@@ -116,11 +140,20 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     udpPort,
     transports,
     channels,
-    maxSessions: positive('limits.maxSessions', o.limits?.maxSessions, 1000),
+    maxSessions: positive('limits.maxSessions', l?.maxSessions, d.maxSessions),
     maxMessageSize,
-    messagesPerSecond: positive('limits.messagesPerSecond', o.limits?.messagesPerSecond, 2000, false),
-    bytesPerSecond: positive('limits.bytesPerSecond', o.limits?.bytesPerSecond, 4 * 1024 * 1024, false),
-    handshakeTimeout: positive('limits.handshakeTimeout', o.limits?.handshakeTimeout, 10_000),
+    messagesPerSecond: positive('limits.messagesPerSecond', l?.messagesPerSecond, 2000, false),
+    bytesPerSecond: positive('limits.bytesPerSecond', l?.bytesPerSecond, d.bytesPerSecond, false),
+    packetsPerSecond: positive('limits.packetsPerSecond', l?.packetsPerSecond, d.packetsPerSecond, false),
+    maxSessionsPerSource: positive('limits.maxSessionsPerSource', l?.maxSessionsPerSource, d.maxSessionsPerSource),
+    maxPendingLinksPerSource: positive('limits.maxPendingLinksPerSource', l?.maxPendingLinksPerSource, d.maxPendingLinksPerSource),
+    newSessionsPerSecondPerSource: positive(
+      'limits.newSessionsPerSecondPerSource',
+      l?.newSessionsPerSecondPerSource,
+      d.newSessionsPerSecondPerSource,
+      false,
+    ),
+    handshakeTimeout: positive('limits.handshakeTimeout', l?.handshakeTimeout, d.handshakeTimeout),
     maxMessageDepth: positive('limits.maxMessageDepth', o.limits?.maxMessageDepth, 64),
     maxMalformedMessages: positive('limits.maxMalformedMessages', o.limits?.maxMalformedMessages, 16),
   };

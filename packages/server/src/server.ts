@@ -26,6 +26,7 @@ import {
   ServerEndpoint,
   type EndpointSession,
   type RandomSource,
+  type ServerEndpointCounters,
   type ServerEndpointEvent,
   type Unsubscribe,
 } from '@volley/protocol';
@@ -33,6 +34,7 @@ import { HttpHost } from './http-host.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { ServerError } from './server-error.js';
 import { Session, type SendOptions, type SessionHost } from './session.js';
+import { sourceOf } from './source-address.js';
 import type { TransportKind, TransportLink, TransportServer } from './transport.js';
 import { PollingTransport } from './transports/polling.js';
 import { UdpTransport } from './transports/udp.js';
@@ -89,6 +91,11 @@ export class Server implements SessionHost {
       connection: { ...options.protocol, channels: this.options.channels },
       maxSessions: this.options.maxSessions,
       handshakeTimeout: this.options.handshakeTimeout,
+      packetsPerSecond: this.options.packetsPerSecond,
+      bytesPerSecond: this.options.bytesPerSecond,
+      maxSessionsPerSource: this.options.maxSessionsPerSource,
+      maxPendingLinksPerSource: this.options.maxPendingLinksPerSource,
+      newSessionsPerSecondPerSource: this.options.newSessionsPerSecondPerSource,
       random: cryptoRandom(),
     });
     this.http.route(
@@ -148,6 +155,11 @@ export class Server implements SessionHost {
   /** Links that have not sent a valid CONNECT or RESUME yet (each closed after limits.handshakeTimeout). */
   get pendingLinks(): number {
     return this.endpoint.unboundLinks;
+  }
+
+  /** What the endpoint refused or cut and why: server full, per-source caps, rate limits, handshake timeouts. */
+  get endpointCounters(): Readonly<ServerEndpointCounters> {
+    return this.endpoint.counters;
   }
 
   /** Messages received of a type no handler took, by type (each type is warned about once). */
@@ -286,7 +298,7 @@ export class Server implements SessionHost {
 
   private onLink(link: TransportLink): void {
     if (this.closing) return link.close();
-    this.endpoint.linkOpened(link, link.reliable, this.now());
+    this.endpoint.linkOpened(link, link.reliable, this.now(), sourceOf(link.remote));
     link.onDatagram = (d) => {
       this.endpoint.handle(link, d, this.now());
       this.schedule();
@@ -396,8 +408,10 @@ export class Server implements SessionHost {
   private onSessionMessage(session: Session, data: Uint8Array, channel: number): void {
     if (session.state !== 'connected') return; // closing (e.g. cut for its rate): the rest of its messages are moot
     const now = this.now();
-    if (!session.messages.take(1, now) || !session.bytes.take(data.length, now)) {
-      this.endpoint.close(session.endpointSession, DisconnectReason.RateLimited, 'rate limit exceeded', now);
+    // Datagrams and their bytes are the endpoint's limits (every datagram counts); this one is messages.
+    if (!session.messages.take(1, now)) {
+      const text = `rate limit: over ${this.options.messagesPerSecond} messages/s`;
+      this.endpoint.close(session.endpointSession, DisconnectReason.RateLimited, text, now);
       this.schedule();
       return;
     }

@@ -5,15 +5,16 @@
  */
 
 import {
+  BURST_SECONDS,
   channelIndex,
   encodeMessage,
+  TokenBucket,
   type ChannelChoice,
   type ChannelOptions,
   type Connection,
   type ConnectionStats,
   type EndpointSession,
 } from '@volley/protocol';
-import { RateLimiter } from './rate-limiter.js';
 import type { ServerErrorCode } from './server-error.js';
 import type { UserData } from './server-options.js';
 import type { TransportKind, TransportLink } from './transport.js';
@@ -39,10 +40,8 @@ export interface SessionHost {
 export class Session {
   /** Whatever onAuth returned for this client. */
   user: UserData;
-  /** @internal The server's rate limits for this session's messages. */
-  readonly messages: RateLimiter;
-  /** @internal */
-  readonly bytes: RateLimiter;
+  /** @internal The server's rate limit of this session's delivered messages (its datagrams are the endpoint's). */
+  readonly messages: TokenBucket;
   /** Errors this session caused, by code (only the first of each reaches onError). */
   readonly errorCounts: Partial<Record<ServerErrorCode, number>> = {};
 
@@ -51,11 +50,9 @@ export class Session {
     private readonly host: SessionHost,
     /** @internal */
     readonly endpointSession: EndpointSession<TransportLink>,
-    limits: { messagesPerSecond: number; bytesPerSecond: number },
+    limits: { messagesPerSecond: number },
   ) {
-    const now = host.now();
-    this.messages = new RateLimiter(limits.messagesPerSecond, limits.messagesPerSecond * 2, now);
-    this.bytes = new RateLimiter(limits.bytesPerSecond, limits.bytesPerSecond * 2, now);
+    this.messages = new TokenBucket(limits.messagesPerSecond, limits.messagesPerSecond * BURST_SECONDS, host.now());
   }
 
   /** Messages from this client that were no message (bad envelope or MessagePack): dropped, counted. */

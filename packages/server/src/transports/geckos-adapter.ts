@@ -40,7 +40,7 @@ import { pathOf } from '../http-host.js';
 import type { WebRtcIceServer } from './webrtc.js';
 import { filterRemoteCandidates } from './webrtc-candidates.js';
 import { answer, readBody } from './webrtc-http.js';
-import { sourceOf } from './webrtc-source.js';
+import { requestSource } from '../source-address.js';
 
 /** Where geckos.io's signaling routes live on the HTTP port (fixed by geckos). */
 export const WEBRTC_SIGNALING_PATH = '/.wrtc/v2';
@@ -149,7 +149,7 @@ export class GeckosAdapter<T extends object> {
       // Called by geckos before it creates each peer connection; what it returns (unless a status) becomes
       // the connection's userData, which geckos also sends to the client as JSON: the symbol key is not.
       authorization: async (_auth: string | undefined, req: IncomingMessage, res: OutgoingMessage) => {
-        const verdict = options.admit(sourceOf(req));
+        const verdict = options.admit(requestSource(req));
         if (typeof verdict === 'number') {
           res.setHeader('retry-after', '1');
           return verdict;
@@ -171,7 +171,7 @@ export class GeckosAdapter<T extends object> {
     this.io = io;
     this.router = router;
     this.onRequest = (req, res) => {
-      if (!options.allowRequest(sourceOf(req))) {
+      if (!options.allowRequest(requestSource(req))) {
         answer(req, res, 429, 'too many signaling requests', { close: true, headers: { 'retry-after': '1' } });
         return;
       }

@@ -8,16 +8,13 @@
  * if still no room, refused until buckets refill. The clock is injectable for tests.
  */
 
+import { TokenBucket } from '@volley/protocol';
+
 /** Most sources tracked at once (a bucket is ~100 bytes). */
 const MAX_SOURCES = 65_536;
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export class TokenBuckets {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   /**
    * `rate` tokens per second (Infinity: every request goes through, nothing is tracked), at most `burst`
@@ -34,26 +31,19 @@ export class TokenBuckets {
     if (this.rate === Infinity) return true;
     const now = this.now();
     let b = this.buckets.get(source);
-    if (b) {
-      b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate);
-      b.at = now;
-    } else {
+    if (!b) {
       if (this.buckets.size >= MAX_SOURCES) this.prune();
       if (this.buckets.size >= MAX_SOURCES) return false;
-      b = { tokens: this.burst, at: now };
+      b = new TokenBucket(this.rate, this.burst, now);
       this.buckets.set(source, b);
     }
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    return b.take(1, now);
   }
 
   /** Forgets the buckets that have refilled (a full bucket is the same as none). */
   prune(): void {
     const now = this.now();
-    for (const [source, b] of this.buckets) {
-      if (b.tokens + (Math.max(0, now - b.at) / 1000) * this.rate >= this.burst) this.buckets.delete(source);
-    }
+    for (const [source, b] of this.buckets) if (b.fullAt(now) <= now) this.buckets.delete(source);
   }
 
   /** Sources tracked now. */
