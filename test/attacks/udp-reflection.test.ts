@@ -60,6 +60,8 @@ class Relay {
 /** A socket standing for the victim whose address the attacker puts on its datagrams: counts bytes both ways. */
 async function victimSocket(): Promise<{
   socket: Socket;
+  /** The first byte (frame type) of every datagram that reached it. */
+  types: Set<number>;
   received: () => number;
   sent: () => number;
   send: (b: Uint8Array, port: number) => void;

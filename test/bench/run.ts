@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { runProtocolBench } from './protocol.bench.js';
 import { runTransportsBench, transportsTable } from './transports.bench.js';
+import { runUdpSealBench, udpSealTable } from './udp-seal.bench.js';
 
 interface Row {
   name: string;
@@ -50,6 +51,14 @@ console.error(transportsTable(transports));
 console.error(`method: ${transports.method}\n`);
 // A failed transport case is in the table and the JSON (its `error`); the exit status says so too.
 if ([transports.baseline, ...transports.cases].some((c) => c.error !== undefined)) process.exitCode = 1;
+const udpSeal = await runUdpSealBench();
+console.error(
+  `sealed UDP framing (@volley/udp, AES-256-GCM; process CPU ns per packet, in process, ${udpSeal.seconds.toFixed(1)} s${udpSeal.capped ? ', CAPPED' : ''}):`,
+);
+console.error(udpSealTable(udpSeal));
+console.error(`timing: ${udpSeal.method}`);
+console.error(`allocations: ${udpSeal.allocationMethod}`);
+console.error(udpSeal.tlsSkipped === undefined ? `tls: ${udpSeal.tlsMethod}\n` : `tls: skipped (${udpSeal.tlsSkipped})\n`);
 console.log(
   JSON.stringify({
     node: process.version,
@@ -59,5 +68,6 @@ console.log(
     execArgv: process.execArgv,
     ...protocol,
     transports,
+    udpSeal,
   }),
 );
