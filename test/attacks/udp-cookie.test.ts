@@ -47,7 +47,8 @@ describe('UDP cookies', () => {
     const hello = Buffer.alloc(UDP_HELLO_SIZE);
     hello[0] = UdpFrame.Hello;
     hello[1] = UDP_FRAMING_VERSION;
-    randomBytes(UDP_NONCE_SIZE).copy(hello, 2);
+    const nonce = randomBytes(UDP_NONCE_SIZE);
+    nonce.copy(hello, 2);
     s.send(hello, port, '127.0.0.1');
     const c = await cookie;
     const total = 10_000;
@@ -55,7 +56,7 @@ describe('UDP cookies', () => {
       const t = mintConnectToken(tokenKey, Date.now() + 30_000);
       const sealer = new FrameSealer(t.clientKey, t.linkId);
       // A datagram the core will not take: only the transport matters here.
-      const echo = sealer.seal(UdpFrame.CookieEcho, new Uint8Array([0x41]), { prefix: Buffer.concat([c, t.token]) });
+      const echo = sealer.seal(UdpFrame.CookieEcho, new Uint8Array([0x41]), { prefix: Buffer.concat([nonce, c, t.token]) });
       s.send(echo, port, '127.0.0.1');
       if (i % 50 === 49) await new Promise((r) => setTimeout(r, 2)); // paced: the server reads in the same process
     }

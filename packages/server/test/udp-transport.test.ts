@@ -137,6 +137,9 @@ class RawSocket {
   }
 }
 
+/** The nonce of our hand-made HELLOs (hello() with its default nonceByte). */
+const NONCE = Buffer.alloc(8, 7);
+
 function hello(size = UDP_HELLO_SIZE, nonceByte = 7): Buffer {
   const b = Buffer.alloc(size);
   b[0] = UdpFrame.Hello;
@@ -169,7 +172,7 @@ async function rawLink(s: EchoServer, raw: RawSocket): Promise<RawLink> {
 }
 
 function cookieEcho(l: RawLink, datagram: Uint8Array, cookie: Uint8Array = l.cookie, token: Uint8Array = l.token.token): Buffer {
-  return l.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([cookie, token]) });
+  return l.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([NONCE, cookie, token]) });
 }
 
 function dataFrame(l: RawLink, datagram: Uint8Array): Buffer {
@@ -281,7 +284,7 @@ describe('UdpTransport + UdpClientTransport', () => {
     await b.send(dataFrame(lb, fakeConnect()), port); // a link B never made
     await b.send(new Uint8Array([0xe4, 1, 2, 3]), port);
     await b.send(new Uint8Array(0), port);
-    await b.send(cookieEcho(lb, fakeConnect(), udpCookie(new Uint8Array(32), HOST, b.port, 0)), port); // guessed secret
+    await b.send(cookieEcho(lb, fakeConnect(), udpCookie(new Uint8Array(32), HOST, b.port, 0, NONCE)), port); // guessed secret
     await b.send(cookieEcho(lb, new Uint8Array(1201)), port);
     await b.send(cookieEcho(lb, new Uint8Array(0)), port);
     // B's own cookie with a forged token, a token minted with another key, and a forged datagram:
@@ -339,7 +342,7 @@ describe('UdpTransport + UdpClientTransport', () => {
     await until(() => s.transport.counters.forged + s.transport.counters.replayed === 3);
     expect(s.received).toHaveLength(1);
     // After A's link is gone, its token still cannot start a second one.
-    // (From a third address: the same address has the same cookie in this time bucket, and it is spent too.)
+    // (From a third address, whose cookie admitted nothing yet.)
     s.links[0]!.close();
     const c = await RawSocket.open();
     await c.send(cookieEcho({ ...la, cookie: (await rawLink(s, c)).cookie }, fakeConnect()), port);
@@ -378,7 +381,7 @@ describe('UdpTransport + UdpClientTransport', () => {
     const port = serverPort(s);
     const a = await RawSocket.open();
     const l = await rawLink(s, a);
-    expect(l.cookie.equals(udpCookie(secret, HOST, a.port, 1_000))).toBe(true);
+    expect(l.cookie.equals(udpCookie(secret, HOST, a.port, 1_000, NONCE))).toBe(true);
 
     now += 2 * UDP_COOKIE_BUCKET_MS; // two buckets on: expired
     await a.send(cookieEcho(l, fakeConnect()), port);

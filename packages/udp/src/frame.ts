@@ -5,7 +5,7 @@
  *
  *   HELLO        c→s  0xE1 | version u8 (= 2) | nonce 8 B | zero padding            = 64 bytes (shorter: ignored)
  *   COOKIE       s→c  0xE2 | nonce 8 B (the HELLO's) | cookie 16 B                   = 25 bytes
- *   COOKIE-ECHO  c→s  0xE3 | cookie 16 B | connect token 109 B | pn u64 | sealed datagram
+ *   COOKIE-ECHO  c→s  0xE3 | nonce 8 B (the HELLO's) | cookie 16 B | connect token 109 B | pn u64 | sealed datagram
  *   DATA         c→s  0xD0 | link id 8 B | pn u64 | sealed datagram
  *   DATA         s→c  0xD0 | pn u64 | sealed datagram
  *   CHALLENGE    s→c  0xD1 | pn u64 | sealed challenge (8 B)

@@ -197,7 +197,7 @@ export class UdpClientTransport implements ClientTransport {
       } else {
         const now = Date.now();
         if (now - this.cookieAt >= COOKIE_REFRESH_MS && now - this.lastHelloAt >= HELLO_FIRST_RETRY_MS) this.sendHello();
-        frame = keys.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([cookie, keys.token.token]) });
+        frame = keys.sealer.seal(UdpFrame.CookieEcho, datagram, { prefix: Buffer.concat([this.nonce, cookie, keys.token.token]) });
         this.counters.cookieEchoesSent++;
       }
     } catch (e) {

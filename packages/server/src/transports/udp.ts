@@ -9,7 +9,9 @@
  * Handshake (stateless cookie, like SCTP/DTLS/QUIC retry): a HELLO is answered with a COOKIE smaller than the
  * HELLO and nothing is remembered. cookie = first 16 bytes of
  *   HMAC-SHA256(secret, "volley-udp-cookie/1" | source ip (UTF-8 text as Node reports it) | 0x00 |
- *               source port u16 | time bucket u32),   time bucket = floor(ms since epoch / 10 000)
+ *               source port u16 | time bucket u32 | HELLO nonce 8 B),   time bucket = floor(ms since epoch / 10 000)
+ * (the nonce makes each HELLO's cookie its own, so a new client that reuses a port a moment after another one
+ * left does not find its cookie spent).
  * A COOKIE-ECHO creates a link only if its cookie matches its source address for the current or the previous
  * bucket (so a cookie lives 10–20 s; constant-time compare) and has admitted no link yet, its token opens and has
  * not expired nor admitted a link yet, and its sealed datagram (the client's CONNECT or RESUME) is authentic under
@@ -60,8 +62,8 @@ import type { TransportContext, TransportLink, TransportServer } from '../transp
 const COOKIE_LABEL = Buffer.from('volley-udp-cookie/1', 'ascii');
 /** Where clients get connect tokens (POST, on the HTTP port). */
 export const UDP_TOKEN_PATH = '/volley/udp/token';
-/** COOKIE-ECHO: 0xE3 | cookie | token | pn, before the sealed datagram. */
-const ECHO_HEADER_SIZE = 1 + UDP_COOKIE_SIZE + CONNECT_TOKEN_SIZE + UDP_PN_SIZE;
+/** COOKIE-ECHO: 0xE3 | nonce | cookie | token | pn, before the sealed datagram. */
+const ECHO_HEADER_SIZE = 1 + UDP_NONCE_SIZE + UDP_COOKIE_SIZE + CONNECT_TOKEN_SIZE + UDP_PN_SIZE;
 /** The largest frame overhead (COOKIE-ECHO's): anything longer than the MTU plus this is oversize. */
 const MAX_OVERHEAD = ECHO_HEADER_SIZE + UDP_TAG_SIZE;
 /** A new path gets at most this many times the bytes it sent us until it is validated (RFC 9000 §8.1). */
@@ -138,11 +140,13 @@ export interface UdpTransportCounters {
   socketErrors: number;
 }
 
-/** The cookie for a source address in a time bucket (exported for tests and tools). */
-export function udpCookie(secret: Uint8Array, address: string, port: number, bucket: number): Buffer {
-  const tail = Buffer.alloc(6);
+/** The cookie for a HELLO's nonce from a source address in a time bucket (exported for tests and tools). */
+export function udpCookie(secret: Uint8Array, address: string, port: number, bucket: number, nonce: Uint8Array): Buffer {
+  if (nonce.length !== UDP_NONCE_SIZE) throw new RangeError(`udp: a HELLO nonce is ${UDP_NONCE_SIZE} bytes`);
+  const tail = Buffer.alloc(6 + UDP_NONCE_SIZE);
   tail.writeUInt16BE(port & 0xffff, 0);
   tail.writeUInt32BE(bucket >>> 0, 2);
+  tail.set(nonce, 6);
   return createHmac('sha256', secret)
     .update(COOKIE_LABEL)
     .update(Buffer.from(address, 'utf8'))
@@ -394,8 +398,9 @@ export class UdpTransport implements TransportServer {
     const bucket = Math.floor(this.clock() / UDP_COOKIE_BUCKET_MS);
     const reply = Buffer.allocUnsafe(UDP_COOKIE_FRAME_SIZE);
     reply[0] = UdpFrame.Cookie;
-    msg.copy(reply, 1, 2, 2 + UDP_NONCE_SIZE);
-    udpCookie(this.secret, rinfo.address, rinfo.port, bucket).copy(reply, 1 + UDP_NONCE_SIZE);
+    const nonce = msg.subarray(2, 2 + UDP_NONCE_SIZE);
+    nonce.copy(reply, 1);
+    udpCookie(this.secret, rinfo.address, rinfo.port, bucket, nonce).copy(reply, 1 + UDP_NONCE_SIZE);
     this.counters.cookiesSent++;
     this.transmit(socket, reply, rinfo.port, rinfo.address);
   }
@@ -406,15 +411,16 @@ export class UdpTransport implements TransportServer {
       this.counters.malformed++;
       return;
     }
-    const tokenAt = 1 + UDP_COOKIE_SIZE;
+    const tokenAt = 1 + UDP_NONCE_SIZE + UDP_COOKIE_SIZE;
     const id = msg.readBigUInt64BE(tokenAt + 1);
     const pn = readPn(msg, ECHO_HEADER_SIZE - UDP_PN_SIZE);
     const payload = msg.subarray(ECHO_HEADER_SIZE);
     const known = this.links.get(id);
     // The client retried because our first reply was lost: to its link, like DATA.
     if (known) return this.fromLink(known, UdpFrame.CookieEcho, pn, payload, msg.length, rinfo);
-    const cookie = msg.subarray(1, 1 + UDP_COOKIE_SIZE);
-    if (!this.cookieValid(cookie, rinfo)) {
+    const nonce = msg.subarray(1, 1 + UDP_NONCE_SIZE);
+    const cookie = msg.subarray(1 + UDP_NONCE_SIZE, tokenAt);
+    if (!this.cookieValid(cookie, nonce, rinfo)) {
       this.counters.badCookie++;
       return;
     }
@@ -542,12 +548,12 @@ export class UdpTransport implements TransportServer {
     }
   }
 
-  private cookieValid(cookie: Buffer, rinfo: RemoteInfo): boolean {
+  private cookieValid(cookie: Buffer, nonce: Buffer, rinfo: RemoteInfo): boolean {
     const bucket = Math.floor(this.clock() / UDP_COOKIE_BUCKET_MS);
     let ok = false;
     // Both buckets are always computed, so the time taken says nothing about which one matched.
     for (const b of [bucket, bucket - 1]) {
-      if (timingSafeEqual(cookie, udpCookie(this.secret, rinfo.address, rinfo.port, b))) ok = true;
+      if (timingSafeEqual(cookie, udpCookie(this.secret, rinfo.address, rinfo.port, b, nonce))) ok = true;
     }
     return ok;
   }
