@@ -6,18 +6,23 @@
 
 import { WebSocket as NodeWebSocket } from 'ws';
 import { fetchInfo, WebSocketClientTransport, type ClientTransport } from '@volley/client';
-import { ClientEndpoint, Random, STANDARD_CHANNELS } from '@volley/protocol';
+import { ClientEndpoint, Random, SendError, STANDARD_CHANNELS } from '@volley/protocol';
 
 export class HostileClient {
   private readonly timer: ReturnType<typeof setInterval>;
   private ended: { reason: number; text: string } | undefined;
   private connected = false;
+  private deaf = false;
+  private sent = 0;
+  /** Outgoing datagrams are dropped while this says so (by their index since connecting). */
+  private withhold: ((index: number) => boolean) | undefined;
 
   private constructor(
     private readonly transport: ClientTransport,
     private readonly endpoint: ClientEndpoint<ClientTransport>,
   ) {
     transport.onDatagram = (d) => {
+      if (this.deaf) return;
       endpoint.handle(transport, d, performance.now());
       this.pump();
     };
@@ -55,6 +60,29 @@ export class HostileClient {
     this.pump();
   }
 
+  /** Like sendRaw, but waits (up to `ms`) for room when the channel's queue is full (back-pressure). */
+  async sendWhenRoom(bytes: Uint8Array, channel = 0, ms = 5000): Promise<void> {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      try {
+        return this.sendRaw(bytes, channel);
+      } catch (e) {
+        if (!(e instanceof SendError) || e.code !== 'backpressure' || performance.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+
+  /** From now on, the datagrams for which `rule(index)` is true are never sent (the protocol does not resend on WebSocket). */
+  withholdWhere(rule: (index: number) => boolean): void {
+    this.withhold = rule;
+  }
+
+  /** From now on, nothing the server sends is read: no acks, no pongs. */
+  deafen(): void {
+    this.deaf = true;
+  }
+
   close(): void {
     clearInterval(this.timer);
     this.transport.close();
@@ -62,7 +90,7 @@ export class HostileClient {
 
   private pump(): void {
     const now = performance.now();
-    for (const t of this.endpoint.poll(now)) t.path.send(t.datagram);
+    for (const t of this.endpoint.poll(now)) if (!this.withhold?.(this.sent++)) t.path.send(t.datagram);
     for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) {
       if (e.type === 'connected') this.connected = true;
       if (e.type === 'disconnected') this.ended = { reason: e.reason, text: e.text };

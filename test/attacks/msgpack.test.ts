@@ -63,7 +63,7 @@ describe('hostile MessagePack', () => {
     const rtts: number[] = [await echoOk(good, 0)];
 
     // Each bomb twice (12 malformed messages, under the cap of 16): dropped and counted, the session stays.
-    for (const [, body] of BOMBS) for (let i = 0; i < 2; i++) bad.sendRaw(encodeEnvelope('boom', body, false));
+    for (const [, body] of BOMBS) for (let i = 0; i < 2; i++) await bad.sendWhenRoom(encodeEnvelope('boom', body, false));
     const session = await waitFor('the hostile session', () => server.clients.find((s) => s.malformedMessages > 0), 5000);
     await waitFor('12 counted', () => (session.malformedMessages === 12 ? true : undefined), 10_000);
     for (let i = 1; i <= 20; i++) rtts.push(await echoOk(good, i));
@@ -73,7 +73,7 @@ describe('hostile MessagePack', () => {
     expect(process.memoryUsage().rss - before).toBeLessThan(50 * 1024 * 1024);
 
     // Persisting past the cap cuts that session only.
-    for (let i = 0; i < 5; i++) bad.sendRaw(encodeEnvelope('boom', BOMBS[0]![1], false));
+    for (let i = 0; i < 5; i++) await bad.sendWhenRoom(encodeEnvelope('boom', BOMBS[0]![1], false));
     await waitFor('the cut', () => bad.end, 5000);
     expect(bad.end!.reason).toBe(DisconnectReason.ProtocolViolation);
     rtts.push(await echoOk(good, 99));

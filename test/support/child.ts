@@ -102,6 +102,11 @@ export class Child {
   }
 
   /** SIGKILLs the child (by its PID, once); returns performance.now() at the signal. */
+  /** Writes one line to the child's stdin (a command, for children that read them). */
+  tell(line: string): void {
+    this.proc.stdin?.write(`${line}\n`);
+  }
+
   kill(): number {
     const at = performance.now();
     if (!this.exitInfo && this.proc.pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null) {

@@ -19,7 +19,7 @@ export interface ChannelOptions {
   /**
    * Cap on bytes held for the channel. Reliable: messages not yet acknowledged (counted from the oldest
    * unacknowledged one), over the cap send() throws 'backpressure'. Unreliable: messages waiting to be
-   * sent, over the cap the oldest are dropped. Also the receiver's reassembly/reorder budget. Default 1 MiB.
+   * sent, over the cap the oldest are dropped. Also the receiver's reassembly/reorder budget. Default 256 KiB (DEFAULT_MAX_QUEUED_BYTES), at least maxMessageSize.
    */
   maxQueuedBytes?: number;
   /** Reliable and sequenced channels: most messages in flight (ids ahead of the oldest unacked). Default 1024. */
@@ -35,6 +35,12 @@ export interface ChannelConfig {
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }];
+
+/**
+ * Default cap on a channel's queue each way (what it holds to send; what it receives out of order or in part),
+ * at least the channel's maxMessageSize. It bounds the memory a peer can make a connection hold (docs/security.md).
+ */
+export const DEFAULT_MAX_QUEUED_BYTES = 256 * 1024;
 
 /** Upper bound for maxMessageSize; the MTU may lower it (fragment counts are u16, see connection-options.ts). */
 export const MAX_MESSAGE_SIZE_LIMIT = 64 * 1024 * 1024;
@@ -61,7 +67,11 @@ export function resolveChannels(options: readonly ChannelOptions[] | undefined):
   return list.map((c, i) => {
     if (!CHANNEL_KINDS.includes(c.kind)) throw new ConfigError(`channels[${i}].kind: unknown kind '${String(c.kind)}'`);
     const maxMessageSize = positiveInt(`channels[${i}].maxMessageSize`, c.maxMessageSize ?? 256 * 1024, MAX_MESSAGE_SIZE_LIMIT);
-    const maxQueuedBytes = positiveInt(`channels[${i}].maxQueuedBytes`, c.maxQueuedBytes ?? Math.max(1024 * 1024, maxMessageSize), 2 ** 31);
+    const maxQueuedBytes = positiveInt(
+      `channels[${i}].maxQueuedBytes`,
+      c.maxQueuedBytes ?? Math.max(DEFAULT_MAX_QUEUED_BYTES, maxMessageSize),
+      2 ** 31,
+    );
     if (maxQueuedBytes < maxMessageSize) {
       throw new ConfigError(`channels[${i}].maxQueuedBytes (${maxQueuedBytes}) must be at least maxMessageSize (${maxMessageSize})`);
     }

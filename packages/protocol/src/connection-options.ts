@@ -42,6 +42,12 @@ export interface ConnectionOptions {
   random?: RandomSource;
   /** Copies of DISCONNECT sent, 10 ms apart. Default 3. */
   disconnectCopies?: number;
+  /**
+   * Bytes the connection may hold to send in all its channels together (queued, and sent but not acknowledged
+   * on reliable channels): past it a reliable send throws SendError('backpressure') and an unreliable message is
+   * dropped. Default: the channels' maxQueuedBytes added up (no limit beyond theirs).
+   */
+  maxSendBuffer?: number;
   /** Event trace; off (and free) when absent. */
   trace?: TraceListener;
 }
@@ -58,6 +64,7 @@ export interface ResolvedOptions {
   maxRto: number;
   connectRetryInterval: number;
   retransmission: boolean;
+  maxSendBuffer: number;
   reassemblyTimeout: number;
   rttWindow: number;
   /** undefined when neither `nonce` nor `random` was given (a server connection needs none). */
@@ -91,6 +98,8 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     }
   });
   const minRto = num('minRto', o.minRto, 30, 1, 60_000);
+  const allQueued = channels.reduce((n, c) => n + c.maxQueuedBytes, 0);
+  const largest = channels.reduce((n, c) => Math.max(n, c.maxMessageSize), 0);
   const maxRto = num('maxRto', o.maxRto, 2000, minRto, 600_000);
   return {
     channels,
@@ -104,6 +113,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     maxRto,
     connectRetryInterval: num('connectRetryInterval', o.connectRetryInterval, 250, 1, 60_000),
     retransmission: o.retransmission ?? true,
+    maxSendBuffer: num('maxSendBuffer', o.maxSendBuffer, allQueued, largest, Number.MAX_SAFE_INTEGER, true),
     reassemblyTimeout: num('reassemblyTimeout', o.reassemblyTimeout, 2000, 1, 600_000),
     rttWindow: num('rttWindow', o.rttWindow, 128, 1, 1_000_000, true),
     nonce: o.nonce === undefined ? o.random?.nextU32() : num('nonce', o.nonce, 0, 0, 0xffff_ffff, true),

@@ -248,6 +248,19 @@ export class Connection {
     if (this.stateValue === 'disconnecting' || this.stateValue === 'disconnected') {
       throw new SendError('closed', `connection is ${this.stateValue}`);
     }
+    let held = 0;
+    for (const sc of this.senders) held += sc.heldBytes;
+    if (held + data.length > this.options.maxSendBuffer) {
+      if (ch.reliable) {
+        throw new SendError(
+          'backpressure',
+          `the connection holds ${held} bytes to send; ${data.length} more would pass maxSendBuffer (${this.options.maxSendBuffer})`,
+        );
+      }
+      this.counters.sendQueueDrops++;
+      this.trace?.({ type: 'message-dropped', t: this.now, channel, reason: 'queue-full' });
+      return undefined;
+    }
     const { message, dropped } = ch.enqueue(data.slice());
     this.counters.messagesSent++;
     for (const d of dropped) {

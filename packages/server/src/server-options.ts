@@ -86,6 +86,12 @@ export interface ServerOptions {
     maxMessageDepth?: number;
     /** Unusable messages (bad envelope or MessagePack) a session may send before it is cut (ProtocolViolation). Default 16. */
     maxMalformedMessages?: number;
+    /**
+     * Bytes one session may hold to send (queued, and unacknowledged on reliable channels) over all channels:
+     * past it a reliable send fails with SendError('backpressure') and an unreliable message is dropped.
+     * Default 1 MiB (at least maxMessageSize).
+     */
+    maxSendBuffer?: number;
   };
 }
 
@@ -106,6 +112,12 @@ export interface ResolvedServerOptions {
   handshakeTimeout: number;
   maxMessageDepth: number;
   maxMalformedMessages: number;
+  maxSendBuffer: number;
+}
+
+function atLeast(name: string, v: number, min: number): number {
+  if (v < min) throw new ConfigError(`${name} must be at least limits.maxMessageSize (${min}), got ${v}`);
+  return v;
 }
 
 function positive(name: string, v: number | undefined, def: number, integer = true): number {
@@ -156,5 +168,10 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     handshakeTimeout: positive('limits.handshakeTimeout', l?.handshakeTimeout, d.handshakeTimeout),
     maxMessageDepth: positive('limits.maxMessageDepth', o.limits?.maxMessageDepth, 64),
     maxMalformedMessages: positive('limits.maxMalformedMessages', o.limits?.maxMalformedMessages, 16),
+    maxSendBuffer: atLeast(
+      'limits.maxSendBuffer',
+      positive('limits.maxSendBuffer', l?.maxSendBuffer, Math.max(1 << 20, maxMessageSize)),
+      maxMessageSize,
+    ),
   };
 }

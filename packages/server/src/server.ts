@@ -88,7 +88,11 @@ export class Server implements SessionHost {
     this.httpServer = options.server ?? createServer();
     this.http = new HttpHost(this.httpServer, options.http);
     this.endpoint = new ServerEndpoint<TransportLink>({
-      connection: { ...options.protocol, channels: this.options.channels },
+      connection: {
+        ...options.protocol,
+        channels: this.options.channels,
+        maxSendBuffer: this.options.maxSendBuffer,
+      },
       maxSessions: this.options.maxSessions,
       handshakeTimeout: this.options.handshakeTimeout,
       packetsPerSecond: this.options.packetsPerSecond,
