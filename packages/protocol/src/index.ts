@@ -63,7 +63,7 @@ export { encodeRejectFor, MIN_CONNECT_SIZE, SESSION_TOKEN_SIZE } from './control
 export { encodeBatch, parseBatch } from './datagram-batch.js';
 
 // Endpoints: the life of sessions above links (server) and paths (client), sans-I/O.
-export { ServerEndpoint, EndpointSession, SERVER_ENDPOINT_DEFAULTS } from './server-endpoint.js';
+export { ServerEndpoint, EndpointSession, SERVER_ENDPOINT_DEFAULTS, MAX_LINKS_PER_SESSION } from './server-endpoint.js';
 export { TokenBucket } from './token-bucket.js';
 export { DatagramBudget, BURST_SECONDS } from './datagram-budget.js';
 export type { DatagramRates } from './datagram-budget.js';

@@ -77,7 +77,10 @@ export interface ServerEndpointOptions {
   random: RandomSource;
 }
 
-/** One session: a connection above any number of links (one to send on). */
+/** Links a session keeps at once (the one it sends on and the paths it just left); a RESUME on one more closes the oldest. */
+export const MAX_LINKS_PER_SESSION = 3;
+
+/** One session: a connection above its links (one to send on; at most MAX_LINKS_PER_SESSION). */
 export class EndpointSession<L> {
   /** The link the session sends on (undefined between transports). */
   current: L | undefined;
@@ -140,6 +143,8 @@ export interface ServerEndpointCounters {
   refusedPerSource: number;
   /** CONNECTs refused because their source passed newSessionsPerSecondPerSource. */
   refusedSourceRate: number;
+  /** Links closed because a RESUME on a newer link left their session more than MAX_LINKS_PER_SESSION. */
+  linksReplaced: number;
   /** Links closed at once because their source had maxPendingLinksPerSource links in handshake. */
   linksRefusedPerSource: number;
   /** Links in handshake closed because their source's handshake datagrams passed one session's budget. */
@@ -166,6 +171,7 @@ export class ServerEndpoint<L> {
     rateLimited: 0,
     refusedPerSource: 0,
     refusedSourceRate: 0,
+    linksReplaced: 0,
     linksRefusedPerSource: 0,
     handshakeFloods: 0,
   };
@@ -443,6 +449,16 @@ export class ServerEndpoint<L> {
       session.connection.transportChanged(this.now, entry.reliable);
       this.counters.resumes++;
       this.events.push({ type: 'moved', session, link, previous });
+      // A session keeps its newest links only: RESUMEs on ever new links cannot pile links up (a lockout of
+      // the transports' link tables, and memory no limit counts).
+      for (const old of session.links) {
+        if (session.links.size <= MAX_LINKS_PER_SESSION) break;
+        if (old === link) continue;
+        detach(session, old);
+        this.forgetLink(old);
+        this.counters.linksReplaced++;
+        this.events.push({ type: 'close-link', link: old, reason: 'replaced by newer links of its session' });
+      }
     }
     // Every RESUME is answered (the client repeats it until RESUMED arrives), never with more bytes.
     this.outbox.push({ link, datagram: encodeControl({ type: 'resumed', connectionId: id }) });

@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_LINKS_PER_SESSION,
   decodeControl,
   DisconnectReason,
   dropFirstMatching,
@@ -219,6 +220,27 @@ describe('endpoints: RESUME', () => {
     expect(s.session.current).toBe(1);
     expect(sim.server.counters.resumes).toBe(1);
     sim.checkHealthy();
+  });
+});
+
+describe('endpoints: links per session', () => {
+  it(`keeps at most MAX_LINKS_PER_SESSION links: RESUMEs on ever new links close the oldest, and the session carries on`, () => {
+    const sim = new EndpointSim({ seed: 8, link: LINK });
+    const c = sim.addClient();
+    const s = connected(sim, c);
+    const { id, token } = s.session;
+    // The session's own client (it has the token) RESUMEs on 20 new links, as a hostile one would to fill the
+    // transports' link tables.
+    const links = Array.from({ length: 20 }, () => sim.openLink(undefined));
+    for (const link of links) {
+      sim.inject(link, encodeControl({ type: 'resume', connectionId: id, token }));
+      sim.runUntil(sim.now + 20);
+    }
+    const resumed = sim.server.counters.resumes; // (the link may lose a RESUME)
+    expect(resumed).toBeGreaterThan(15);
+    expect(s.session.links.size).toBe(MAX_LINKS_PER_SESSION);
+    expect(sim.server.counters.linksReplaced).toBe(resumed + 1 - MAX_LINKS_PER_SESSION);
+    expect(s.end).toBeUndefined();
   });
 });
 
