@@ -3,7 +3,9 @@
  * 10 000 COOKIE-ECHOs with fresh link ids (260 KB) used to create 10 000 links, fill `maxLinks` for 10 s, and
  * lock new UDP clients out. Now a cookie admits exactly one link id — even when every COOKIE-ECHO carries a
  * valid connect token of its own (an attacker can fetch as many as the HTTP port lets it; here they are minted
- * with the server's token key, which is the same).
+ * with the server's token key, which is the same). (A cookie now also covers its HELLO's nonce, so many HELLOs
+ * give many cookies: what bounds one address's new links then is `linksPerSecondPerSource` and the endpoint's
+ * per-source caps, tested in packages/server/test/udp-transport.test.ts and per-source.test.ts.)
  */
 
 import { createSocket, type Socket } from 'node:dgram';

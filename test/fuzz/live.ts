@@ -20,6 +20,9 @@ export const ONE_SOURCE_MANY_CLIENTS: Record<string, number> = {
   newSessionsPerSecondPerSource: 100_000,
 };
 
+/** The same for the UDP transport's own per-source rates (`udp` in the server options). */
+export const ONE_SOURCE_MANY_UDP_CLIENTS = { tokensPerSecondPerSource: 100_000, linksPerSecondPerSource: 100_000 };
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Checks `cond` every 5 ms until it holds or `ms` pass; returns whether it held. */

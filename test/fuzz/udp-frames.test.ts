@@ -29,7 +29,7 @@ import { UdpTransport } from '@volley/server';
 import { SdkRig } from '../support/sdk-rig.js';
 import { FUZZ_TIMEOUT, fuzzParams } from './budget.js';
 import { honestConnect, modesOf, peerDatagramArb } from './formats.js';
-import { echoing, sleep, waitUntil, wellBehavedClientServed } from './live.js';
+import { echoing, ONE_SOURCE_MANY_UDP_CLIENTS, sleep, waitUntil, wellBehavedClientServed } from './live.js';
 import { bytes, mutate, mutationArb, u8, type Field, type Mutation } from './structured.js';
 
 const HOST = '127.0.0.1';
@@ -147,7 +147,7 @@ class FuzzPeer {
 
 describe('raw-UDP frames against a real server', () => {
   it('answers only with cookies and sealed frames, within 3× of what it got, and keeps serving', { timeout: FUZZ_TIMEOUT }, async () => {
-    const udp = new UdpTransport();
+    const udp = new UdpTransport(ONE_SOURCE_MANY_UDP_CLIENTS); // every run is a new client from 127.0.0.1
     const server = echoing(await rig.serve({ transports: [udp] }));
     server.onError(() => {}); // counted per session; the fuzz input is meant to be bad
     const port = server.address().udpPort!;

@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type TransportKind } from '@volley/client';
 import { DisconnectReason, reasonName } from '@volley/protocol';
 import { Server } from '@volley/server';
-import { ONE_SOURCE_MANY_CLIENTS } from '../fuzz/live.js';
+import { ONE_SOURCE_MANY_CLIENTS, ONE_SOURCE_MANY_UDP_CLIENTS } from '../fuzz/live.js';
 import { Child } from '../support/child.js';
 
 const MINUTES = Number(process.env.VOLLEY_SOAK_MINUTES ?? 0.05);
@@ -84,6 +84,7 @@ describe('soak: connect / vanish churn over websocket and udp', () => {
         transports: KINDS,
         protocol: { timeout: TIMEOUT },
         limits: { handshakeTimeout: 1000, ...ONE_SOURCE_MANY_CLIENTS },
+        udp: ONE_SOURCE_MANY_UDP_CLIENTS,
       });
       servers.push(server);
       await server.listen();

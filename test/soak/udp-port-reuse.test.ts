@@ -13,9 +13,9 @@
 import { expect, it } from 'vitest';
 import { createClient } from '@volley/client';
 import { SdkRig } from '../support/sdk-rig.js';
-import { ONE_SOURCE_MANY_CLIENTS } from '../fuzz/live.js';
+import { ONE_SOURCE_MANY_CLIENTS, ONE_SOURCE_MANY_UDP_CLIENTS } from '../fuzz/live.js';
 
-const rig = new SdkRig({ transports: ['udp'], limits: { ...ONE_SOURCE_MANY_CLIENTS } });
+const rig = new SdkRig({ transports: ['udp'], limits: { ...ONE_SOURCE_MANY_CLIENTS }, udp: ONE_SOURCE_MANY_UDP_CLIENTS });
 
 it('every raw-UDP client under connect/close churn gets its CONNECT answered', { timeout: 90_000 }, async () => {
   const server = await rig.serve();

@@ -12,6 +12,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { sourceOf } from './source-address.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, path: string) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -111,7 +112,7 @@ export class HttpHost {
   }
 
   private admit(socket: Socket): void {
-    const source = socket.remoteAddress ?? 'unknown';
+    const source = sourceOf(socket.remoteAddress ?? '') ?? 'unknown'; // IPv6 by /64, like every per-source limit
     const fromSource = this.perSource.get(source) ?? 0;
     if (this.open >= this.maxConnections || fromSource >= this.maxConnectionsPerSource) {
       if (this.open >= this.maxConnections) this.counters.refusedTotal++;

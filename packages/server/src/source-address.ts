@@ -50,3 +50,8 @@ function ipv6Groups(address: string): number[] {
 export function requestSource(req: IncomingMessage): string {
   return sourceOf(req.socket.remoteAddress ?? '') ?? 'unknown';
 }
+
+/** "host:port" as a link's `remote` shows it, with an IPv6 address bracketed: "127.0.0.1:5000", "[::1]:5000". */
+export function formatAddress(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

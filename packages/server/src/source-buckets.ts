@@ -1,10 +1,10 @@
 /**
- * Per-source token buckets for the WebRTC signaling requests (webrtc.ts, `signalingRequestsPerSecond` and
- * `signalingBurst`): each source starts with `burst` tokens, gets `rate` back per second up to `burst`,
- * and spends one per request; a request finding less than one token is refused (HTTP 429).
+ * Per-source token buckets, for the transports' own per-source rates (WebRTC signaling requests, UDP connect
+ * tokens and new UDP links): each source (source-address.ts) starts with `burst` tokens, gets `rate` back per
+ * second up to `burst`, and spends one per request; a request finding less than one token is refused.
  *
  * Memory is bounded: a bucket that has refilled to its burst is the same as no bucket, so prune() (run
- * by the transport's sweep) forgets it; past MAX_SOURCES tracked at once, a new source is pruned for and,
+ * by its owner's sweep) forgets it; past MAX_SOURCES tracked at once, a new source is pruned for and,
  * if still no room, refused until buckets refill. The clock is injectable for tests.
  */
 

@@ -457,6 +457,57 @@ describe('UdpTransport + UdpClientTransport', () => {
     expect(s.transport.counters.malformed).toBe(1);
   });
 
+  it('binds the sealed CONNECT to its cookie and token, and starts the server’s packet numbers at random', async () => {
+    const s = await echoServer();
+    const port = serverPort(s);
+    const a = await RawSocket.open();
+    const b = await RawSocket.open();
+    const la = await rawLink(s, a);
+    const lb = await rawLink(s, b);
+    // A's sealed CONNECT behind B's cookie (as an observer would replay it from an address it can see): refused.
+    const echo = cookieEcho(la, fakeConnect());
+    const moved = Buffer.concat([echo.subarray(0, 9), lb.cookie, echo.subarray(25)]);
+    await b.send(moved, port);
+    await until(() => s.transport.counters.forged === 1);
+    expect(s.links).toHaveLength(0);
+    // The real one works, and the server's first frame is numbered at random (not 0).
+    await a.send(echo, port);
+    await until(() => a.inbox.length === 1);
+    expect(readPn(a.inbox[0]!, 1)).toBeGreaterThan(0);
+    expect(openFrame(la, a.inbox[0]!).type).toBe(UdpFrame.Data);
+  });
+
+  it('refuses tokens that claim to live longer than tokenTtlMs', async () => {
+    const tokenKey = new Uint8Array(32).fill(9);
+    const s = await echoServer({ tokenKey, tokenTtlMs: 10_000 });
+    const a = await RawSocket.open();
+    const l = await rawLink(s, a);
+    const long = mintConnectToken(tokenKey, Date.now() + 3_600_000); // a backend's hour-long token
+    const sealer = new FrameSealer(long.clientKey, long.linkId);
+    await a.send(sealer.seal(UdpFrame.CookieEcho, fakeConnect(), { prefix: Buffer.concat([NONCE, l.cookie, long.token]) }), serverPort(s));
+    await until(() => s.transport.counters.badToken === 1);
+    expect(s.links).toHaveLength(0);
+  });
+
+  it('limits connect tokens and new links per source', async () => {
+    const s = await echoServer({ tokensPerSecondPerSource: 2, linksPerSecondPerSource: 1 });
+    const url = new URL('/volley/udp/token', s.base);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await fetch(url, { method: 'POST' })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]); // a burst of 2 s: 4
+    expect(s.transport.counters.tokensRefused).toBe(2);
+    // Links: a burst of 2, then one a second; every COOKIE-ECHO here is valid, from its own socket.
+    const s2 = await echoServer({ linksPerSecondPerSource: 1 });
+    for (let i = 0; i < 4; i++) {
+      const raw = await RawSocket.open();
+      const l = await rawLink(s2, raw);
+      await raw.send(cookieEcho(l, fakeConnect()), serverPort(s2));
+    }
+    await until(() => s2.transport.counters.linksCreated + s2.transport.counters.linksRateLimited === 4);
+    expect(s2.transport.counters.linksCreated).toBe(2);
+    expect(s2.transport.counters.linksRateLimited).toBe(2);
+  });
+
   it('rebind before the first server datagram refreshes the cookie for the new address', async () => {
     const s = await echoServer();
     const c = client(s);

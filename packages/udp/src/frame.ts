@@ -12,10 +12,11 @@
  *   RESPONSE     c→s  0xD2 | link id 8 B | pn u64 | sealed challenge (8 B, the CHALLENGE's)
  *
  * "sealed x" is x encrypted with AES-256-GCM followed by its 16-byte tag (packet-key.ts). Each direction of a
- * link has its own key (from the connect token) and its own packet numbers `pn`, 0, 1, 2… for every sealed
- * frame it sends; the nonce is the pn, the associated data is type u8 | link id 8 B | pn u64 (the link id is
- * associated data also for frames that do not carry it), so a frame cannot be moved to another link, type or
- * number. A receiver opens a frame only if its pn passes the replay window (replay-window.ts).
+ * link has its own key (from the connect token) and its own packet numbers `pn`, one more for every sealed
+ * frame it sends (the client's start at 0, the server's at a random number below 2^52); the nonce is the pn,
+ * the associated data is type u8 | link id 8 B | pn u64 (the link id is associated data also for frames that
+ * do not carry it) and, for a COOKIE-ECHO, its nonce | cookie | token, so a frame cannot be moved to another
+ * link, type, number, cookie or token. A receiver opens a frame only if its pn passes the replay window.
  */
 
 export const UdpFrame = {
@@ -67,11 +68,12 @@ export function readPn(src: Uint8Array, offset: number): number {
   return hi * 0x1_0000_0000 + view.getUint32(offset + 4);
 }
 
-/** The associated data of a sealed frame: type | link id | pn. */
-export function frameAad(type: UdpFrameType, linkId: Uint8Array, pn: number): Uint8Array {
-  const aad = new Uint8Array(UDP_AAD_SIZE);
+/** The associated data of a sealed frame: type | link id | pn, then the COOKIE-ECHO's prefix (nonce | cookie | token). */
+export function frameAad(type: UdpFrameType, linkId: Uint8Array, pn: number, prefix?: Uint8Array): Uint8Array {
+  const aad = new Uint8Array(UDP_AAD_SIZE + (prefix?.length ?? 0));
   aad[0] = type;
   aad.set(linkId.subarray(0, UDP_LINK_ID_SIZE), 1);
   writePn(aad, 1 + UDP_LINK_ID_SIZE, pn);
+  if (prefix) aad.set(prefix, UDP_AAD_SIZE);
   return aad;
 }

@@ -6,15 +6,15 @@
  */
 
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { UDP_TAG_SIZE } from './frame.js';
+import { UDP_TAG_SIZE, writePn } from './frame.js';
 
 export const UDP_KEY_SIZE = 32;
 const ALGORITHM = 'aes-256-gcm';
 
+/** The 12-byte nonce of packet number `pn`: four zero bytes, then the pn as in the frame. */
 function nonceFor(pn: number): Buffer {
   const nonce = Buffer.alloc(12);
-  nonce.writeUInt32BE(Math.floor(pn / 0x1_0000_0000), 4);
-  nonce.writeUInt32BE(pn >>> 0, 8);
+  writePn(nonce, 4, pn);
   return nonce;
 }
 

@@ -9,7 +9,10 @@ import { PacketKey } from './packet-key.js';
 import { ReplayWindow } from './replay-window.js';
 
 export interface SealOptions {
-  /** Bytes after the type byte and before the link id / pn (COOKIE-ECHO: cookie | token). */
+  /**
+   * Bytes after the type byte and before the link id / pn (COOKIE-ECHO: nonce | cookie | token). They are
+   * associated data too, so the sealed datagram cannot be moved behind another cookie or token.
+   */
   prefix?: Uint8Array;
   /** Put the link id on the wire after the prefix (client → server DATA and RESPONSE). */
   withLinkId?: boolean;
@@ -17,13 +20,20 @@ export interface SealOptions {
 
 export class FrameSealer {
   private readonly key: PacketKey;
-  private pn = 0;
+  private pn: number;
 
+  /**
+   * `firstPn`: the first packet number. The server starts each link at a random one, so that a token redeemed
+   * twice (by two processes sharing its key) never has the same key seal two frames under the same number.
+   */
   constructor(
     key: Uint8Array,
     private readonly linkId: Uint8Array,
+    firstPn = 0,
   ) {
+    if (!Number.isSafeInteger(firstPn) || firstPn < 0) throw new RangeError('udp: firstPn must be a safe integer ≥ 0');
     this.key = new PacketKey(key);
+    this.pn = firstPn;
   }
 
   /** The next packet number this sealer will use. */
@@ -53,7 +63,7 @@ export class FrameSealer {
     }
     writePn(frame, at, pn);
     at += UDP_PN_SIZE;
-    this.key.sealInto(frame, at, pn, frameAad(type, this.linkId, pn), payload);
+    this.key.sealInto(frame, at, pn, frameAad(type, this.linkId, pn, options.prefix), payload);
     return frame;
   }
 }
@@ -77,10 +87,11 @@ export class FrameOpener {
   /**
    * The payload of a frame of `type` numbered `pn` whose sealed part is `sealed`, or why not: 'replay' (seen or
    * too old: not even decrypted) or 'forged' (not authentic). Only an authentic fresh frame moves the window.
+   * `prefix`: the frame's bytes between its type and its pn, when they are associated data (COOKIE-ECHO).
    */
-  open(type: UdpFrameType, pn: number, sealed: Uint8Array): Uint8Array | 'replay' | 'forged' {
+  open(type: UdpFrameType, pn: number, sealed: Uint8Array, prefix?: Uint8Array): Uint8Array | 'replay' | 'forged' {
     if (pn < 0 || !this.window.fresh(pn)) return 'replay';
-    const plain = this.key.open(pn, frameAad(type, this.linkId, pn), sealed);
+    const plain = this.key.open(pn, frameAad(type, this.linkId, pn, prefix), sealed);
     if (!plain) return 'forged';
     this.window.take(pn);
     return plain;

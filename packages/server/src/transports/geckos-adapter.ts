@@ -33,6 +33,7 @@
  * Media (UDP): one socket shared by all peers when `multiplex` is on, on `bindAddress`, in `portRange`.
  */
 
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, OutgoingMessage, Server, ServerResponse } from 'node:http';
 import geckos, { type GeckosServer } from '@geckos.io/server';
@@ -59,6 +60,14 @@ const MAX_SIGNALING_BODY = 64 * 1024;
 
 /** geckos' connection ids: 24 alphanumerics. */
 const ID = '[0-9a-zA-Z]{24}';
+const ID_SYMBOLS = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** A connection id in geckos' form (24 alphanumerics), from the CSPRNG. */
+function secureId(): string {
+  let id = '';
+  for (let i = 0; i < 24; i++) id += ID_SYMBOLS[randomInt(ID_SYMBOLS.length)];
+  return id;
+}
 /** The routes geckos serves (request URL, query strings included, must match exactly), by method. */
 const GECKOS_ROUTES: Record<string, RegExp[]> = {
   POST: [new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections$`), new RegExp(`^${WEBRTC_SIGNALING_PATH}/connections/${ID}/close$`)],
@@ -161,6 +170,15 @@ export class GeckosAdapter<T extends object> {
     // geckos clamps portRange in place: give it a copy.
     if (options.portRange) geckosOptions.portRange = { min: options.portRange.min, max: options.portRange.max };
     const io = geckos(geckosOptions);
+    // A connection's id is what every later signaling request (answer, candidates, close) names it by, so it must
+    // not be guessable: geckos makes it with Math.random; ours come from the system's CSPRNG (24 of 62 symbols,
+    // ~143 bits, the form geckos' clients and our routes expect).
+    const manager = io.connectionsManager as unknown as { createId: () => string; connections: Map<string, unknown> };
+    manager.createId = () => {
+      let id = secureId();
+      while (manager.connections.has(id)) id = secureId();
+      return id;
+    };
 
     // geckos' HTTP routes, on a stand-in emitter rather than the real server (see the file comment).
     const standIn = new EventEmitter();

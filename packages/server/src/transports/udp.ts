@@ -2,20 +2,15 @@
  * Raw UDP transport (Node clients only: packages/client/src/transports/udp.ts). Frames, connect tokens and packet
  * protection are in @volley/udp (shared with the client); docs/transports.md "UDP" and docs/security.md say why.
  *
- * Connect token (netcode.io's model): POST /volley/udp/token on the HTTP port mints one (connect-token.ts): a
- * random link id, a key per direction, sealed with `tokenKey` and valid `tokenTtlMs`. The client gets the keys in
- * the clear beside it, over the HTTP(S) request it already makes.
+ * This file is the link table, the frames' checks and path validation; the connect tokens (POST
+ * /volley/udp/token on the HTTP port: a random link id and a key per direction, sealed with `tokenKey`, valid
+ * `tokenTtlMs`) are udp-tokens.ts, and the stateless cookies (a HELLO is answered with a COOKIE smaller than the
+ * HELLO and nothing is remembered) are udp-cookies.ts.
  *
- * Handshake (stateless cookie, like SCTP/DTLS/QUIC retry): a HELLO is answered with a COOKIE smaller than the
- * HELLO and nothing is remembered. cookie = first 16 bytes of
- *   HMAC-SHA256(secret, "volley-udp-cookie/1" | source ip (UTF-8 text as Node reports it) | 0x00 |
- *               source port u16 | time bucket u32 | HELLO nonce 8 B),   time bucket = floor(ms since epoch / 10 000)
- * (the nonce makes each HELLO's cookie its own, so a new client that reuses a port a moment after another one
- * left does not find its cookie spent).
- * A COOKIE-ECHO creates a link only if its cookie matches its source address for the current or the previous
- * bucket (so a cookie lives 10–20 s; constant-time compare) and has admitted no link yet, its token opens and has
- * not expired nor admitted a link yet, and its sealed datagram (the client's CONNECT or RESUME) is authentic under
- * the token's client key. Nothing is allocated for a COOKIE-ECHO that fails any of these.
+ * A COOKIE-ECHO creates a link only if its cookie is valid for its source address and has admitted no link yet,
+ * its token opens, has not expired and has admitted no link yet, its sealed datagram (the client's CONNECT or
+ * RESUME) is authentic under the token's client key (bound to its cookie and token), and its source has made
+ * fewer than `linksPerSecondPerSource` links lately. Nothing is kept for a COOKIE-ECHO that fails any of these.
  *
  * Every later frame is sealed: DATA both ways, and the path validation pair. A frame that does not open under
  * its link's key, or whose packet number the replay window has seen, is dropped and counted — it never reaches
@@ -32,21 +27,16 @@
  * dropped silently, counted in `counters`, and never answered.
  */
 
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   CONNECT_TOKEN_SIZE,
-  connectTokenToJson,
   FrameOpener,
   FrameSealer,
-  mintConnectToken,
-  openConnectToken,
   readPn,
   TOKEN_KEY_SIZE,
   UDP_CHALLENGE_SIZE,
   UDP_CLIENT_HEADER_SIZE,
-  UDP_COOKIE_BUCKET_MS,
   UDP_COOKIE_FRAME_SIZE,
   UDP_COOKIE_SIZE,
   UDP_FRAMING_VERSION,
@@ -57,11 +47,17 @@ import {
   UDP_TAG_SIZE,
   UdpFrame,
 } from '@volley/udp';
+import { TokenBuckets } from '../source-buckets.js';
+import { formatAddress, sourceOf } from '../source-address.js';
 import type { TransportContext, TransportLink, TransportServer } from '../transport.js';
+import { UdpCookies } from './udp-cookies.js';
+import { UDP_TOKEN_PATH, UdpTokens } from './udp-tokens.js';
 
-const COOKIE_LABEL = Buffer.from('volley-udp-cookie/1', 'ascii');
-/** Where clients get connect tokens (POST, on the HTTP port). */
-export const UDP_TOKEN_PATH = '/volley/udp/token';
+export { udpCookie } from './udp-cookies.js';
+export { UDP_TOKEN_PATH } from './udp-tokens.js';
+
+/** The client frames that are sealed under a link's client key. */
+type ClientSealedType = typeof UdpFrame.Data | typeof UdpFrame.Response | typeof UdpFrame.CookieEcho;
 /** COOKIE-ECHO: 0xE3 | nonce | cookie | token | pn, before the sealed datagram. */
 const ECHO_HEADER_SIZE = 1 + UDP_NONCE_SIZE + UDP_COOKIE_SIZE + CONNECT_TOKEN_SIZE + UDP_PN_SIZE;
 /** The largest frame overhead (COOKIE-ECHO's): anything longer than the MTU plus this is oversize. */
@@ -73,6 +69,11 @@ const CHALLENGE_RETRY_MS = 100;
 /** A path validation not completed within this long is forgotten (the next frame from there starts anew). */
 const PROBE_LIFETIME_MS = 5_000;
 const CHALLENGE_FRAME_SIZE = FrameSealer.overhead() + UDP_CHALLENGE_SIZE;
+
+/** A random first packet number below 2^52 for a link's server→client frames (see FrameSealer). */
+function randomFirstPn(): number {
+  return Number(randomBytes(8).readBigUInt64BE() >> 12n);
+}
 
 export interface UdpTransportOptions {
   /** UDP port to bind; default 0 (any free port: see info().port). */
@@ -86,8 +87,16 @@ export interface UdpTransportOptions {
    * key to let one of them (or a web backend, with @volley/udp's mintConnectToken) mint tokens for the others.
    */
   tokenKey?: Uint8Array;
-  /** How long a connect token can start a link, ms. Default 30 000. */
+  /**
+   * How long a connect token can start a link, ms. Default 30 000. Tokens that claim to be valid longer than
+   * this from now (e.g. minted elsewhere with a longer life) are refused, so what the server remembers of spent
+   * tokens is bounded by it.
+   */
   tokenTtlMs?: number;
+  /** Connect tokens one source (IP address; IPv6 by /64) may get per second at POST /volley/udp/token, bursts of 2 s. Default 20. */
+  tokensPerSecondPerSource?: number;
+  /** New links one source may create per second, bursts of 2 s (past it a COOKIE-ECHO for a new link is dropped). Default 10. */
+  linksPerSecondPerSource?: number;
   /** Most links at once; COOKIE-ECHOs for new links past it are dropped. Default 10 000. */
   maxLinks?: number;
   /** A link with no valid frame for this long is closed with onClose('idle'). Default 60 000 ms. */
@@ -118,8 +127,12 @@ export interface UdpTransportCounters {
   tokenSpent: number;
   /** Frame for a link id we do not know (never created, closed, or idle). */
   unknownLink: number;
-  /** COOKIE-ECHO for a new link refused because maxLinks links exist. */
+  /** COOKIE-ECHO for a new link refused because maxLinks links exist, or the spent-token table is full. */
   full: number;
+  /** Token requests refused (429) because their source asked for more than tokensPerSecondPerSource. */
+  tokensRefused: number;
+  /** COOKIE-ECHOs for new links dropped because their source made more than linksPerSecondPerSource. */
+  linksRateLimited: number;
   /** COOKIE-ECHO for a new link id whose cookie already admitted another link (one cookie, one link). */
   cookieSpent: number;
   /** Sealed frames that did not authenticate under their link's key (forged, corrupted, wrong link). */
@@ -138,26 +151,6 @@ export interface UdpTransportCounters {
   handlerErrors: number;
   /** Socket errors after bind (ignored; UDP is connectionless). */
   socketErrors: number;
-}
-
-/** The cookie for a HELLO's nonce from a source address in a time bucket (exported for tests and tools). */
-export function udpCookie(secret: Uint8Array, address: string, port: number, bucket: number, nonce: Uint8Array): Buffer {
-  if (nonce.length !== UDP_NONCE_SIZE) throw new RangeError(`udp: a HELLO nonce is ${UDP_NONCE_SIZE} bytes`);
-  const tail = Buffer.alloc(6 + UDP_NONCE_SIZE);
-  tail.writeUInt16BE(port & 0xffff, 0);
-  tail.writeUInt32BE(bucket >>> 0, 2);
-  tail.set(nonce, 6);
-  return createHmac('sha256', secret)
-    .update(COOKIE_LABEL)
-    .update(Buffer.from(address, 'utf8'))
-    .update(Buffer.from([0]))
-    .update(tail)
-    .digest()
-    .subarray(0, UDP_COOKIE_SIZE);
-}
-
-function formatRemote(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** A new source address of a link, until it answers its challenge. */
@@ -193,7 +186,7 @@ class UdpLink implements TransportLink {
   ) {}
 
   get remote(): string {
-    return formatRemote(this.address, this.port);
+    return formatAddress(this.address, this.port);
   }
 
   send(datagram: Uint8Array): void {
@@ -222,6 +215,8 @@ export class UdpTransport implements TransportServer {
     tokenSpent: 0,
     unknownLink: 0,
     full: 0,
+    tokensRefused: 0,
+    linksRateLimited: 0,
     cookieSpent: 0,
     forged: 0,
     replayed: 0,
@@ -237,25 +232,29 @@ export class UdpTransport implements TransportServer {
   private readonly idleMs: number;
   private readonly tokenTtlMs: number;
   private readonly clock: () => number;
+  private readonly tokensPerSecond: number;
+  private readonly linkRate: TokenBuckets;
   private socket: Socket | undefined;
   private ctx: TransportContext | undefined;
-  private secret: Uint8Array = new Uint8Array(0);
-  private tokenKey: Uint8Array = new Uint8Array(0);
+  private cookies: UdpCookies | undefined;
+  private tokens: UdpTokens | undefined;
   private boundPort = 0;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
   private readonly links = new Map<bigint, UdpLink>();
-  /** Cookies that admitted a link (hex → until when they would be valid): each admits exactly one link id. */
-  private readonly spentCookies = new Map<string, number>();
-  /** Link ids whose token admitted a link → until the token expires: each token admits exactly one link. */
-  private readonly spentTokens = new Map<bigint, number>();
 
   constructor(private readonly options: UdpTransportOptions = {}) {
     this.maxLinks = options.maxLinks ?? 10_000;
     this.idleMs = options.idleMs ?? 60_000;
     this.tokenTtlMs = options.tokenTtlMs ?? 30_000;
     this.clock = options.clock ?? Date.now;
-    if (!(this.maxLinks >= 0)) throw new RangeError('udp: maxLinks must be ≥ 0');
-    if (!(this.idleMs > 0)) throw new RangeError('udp: idleMs must be > 0');
+    const tokens = options.tokensPerSecondPerSource ?? 20;
+    const links = options.linksPerSecondPerSource ?? 10;
+    if (!(tokens > 0)) throw new RangeError('udp: tokensPerSecondPerSource must be > 0');
+    if (!(links > 0)) throw new RangeError('udp: linksPerSecondPerSource must be > 0');
+    this.tokensPerSecond = tokens;
+    this.linkRate = new TokenBuckets(links, Math.max(1, Math.ceil(2 * links)), this.clock);
+    if (!(Number.isInteger(this.maxLinks) && this.maxLinks >= 1)) throw new RangeError('udp: maxLinks must be an integer ≥ 1');
+    if (!(this.idleMs > 0 && Number.isFinite(this.idleMs))) throw new RangeError('udp: idleMs must be a finite number > 0');
     if (!(Number.isInteger(this.tokenTtlMs) && this.tokenTtlMs > 0)) throw new RangeError('udp: tokenTtlMs must be a positive integer');
     if (options.cookieSecret !== undefined && options.cookieSecret.length < 16) {
       throw new RangeError('udp: cookieSecret must be at least 16 bytes');
@@ -279,12 +278,19 @@ export class UdpTransport implements TransportServer {
     const host = this.options.host ?? ctx.host;
     const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
     this.ctx = ctx;
-    this.secret = this.options.cookieSecret ?? randomBytes(32);
-    this.tokenKey = this.options.tokenKey ?? randomBytes(TOKEN_KEY_SIZE);
+    const cookies = new UdpCookies(this.options.cookieSecret ?? randomBytes(32), this.clock);
+    const maxSpent = 16 * this.maxLinks + 65_536;
+    const tokens = new UdpTokens(
+      this.options.tokenKey ?? randomBytes(TOKEN_KEY_SIZE),
+      this.tokenTtlMs,
+      this.tokensPerSecond,
+      maxSpent,
+      this.clock,
+    );
     await new Promise<void>((resolve, reject) => {
       const onError = (e: Error): void => {
         socket.close();
-        reject(new Error(`udp: cannot bind ${formatRemote(host, this.options.port ?? 0)}: ${e.message}`));
+        reject(new Error(`udp: cannot bind ${formatAddress(host, this.options.port ?? 0)}: ${e.message}`));
       };
       socket.once('error', onError);
       socket.bind(this.options.port ?? 0, host, () => {
@@ -297,8 +303,18 @@ export class UdpTransport implements TransportServer {
     });
     socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.receive(msg, rinfo));
     this.socket = socket;
+    this.cookies = cookies;
+    this.tokens = tokens;
     this.boundPort = socket.address().port;
-    ctx.http.route(UDP_TOKEN_PATH, (req, res) => this.issueToken(req, res), { exact: true, maxBodyBytes: 0 });
+    ctx.http.route(
+      UDP_TOKEN_PATH,
+      (req, res) => {
+        const done = tokens.serve(req, res);
+        if (done === 'issued') this.counters.tokensIssued++;
+        else if (done === 'refused') this.counters.tokensRefused++;
+      },
+      { exact: true, maxBodyBytes: 0 },
+    );
     const every = Math.min(Math.max(Math.floor(this.idleMs / 4), 10), 5_000);
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
@@ -343,19 +359,6 @@ export class UdpTransport implements TransportServer {
     if (this.links.get(link.id) === link) this.links.delete(link.id);
   }
 
-  private issueToken(req: IncomingMessage, res: ServerResponse): void {
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'text/plain' });
-      res.end('POST for a connect token\n');
-      return;
-    }
-    const now = this.clock();
-    const token = mintConnectToken(this.tokenKey, now + this.tokenTtlMs);
-    this.counters.tokensIssued++;
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify(connectTokenToJson(token, now)));
-  }
-
   private transmit(socket: Socket, frame: Buffer, port: number, address: string): void {
     try {
       socket.send(frame, port, address, () => {}); // errors (e.g. ECONNREFUSED) are UDP weather: ignored
@@ -367,16 +370,18 @@ export class UdpTransport implements TransportServer {
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
     const ctx = this.ctx;
     const socket = this.socket;
-    if (!ctx || !socket) return;
+    const cookies = this.cookies;
+    const tokens = this.tokens;
+    if (!ctx || !socket || !cookies || !tokens) return;
     if (msg.length > ctx.mtu + MAX_OVERHEAD) {
       this.counters.oversize++;
       return;
     }
     switch (msg.length === 0 ? -1 : msg[0]) {
       case UdpFrame.Hello:
-        return this.onHello(socket, msg, rinfo);
+        return this.onHello(socket, cookies, msg, rinfo);
       case UdpFrame.CookieEcho:
-        return this.onCookieEcho(ctx, msg, rinfo);
+        return this.onCookieEcho(ctx, cookies, tokens, msg, rinfo);
       case UdpFrame.Data:
         return this.onSealed(UdpFrame.Data, msg, rinfo);
       case UdpFrame.Response:
@@ -386,7 +391,7 @@ export class UdpTransport implements TransportServer {
     }
   }
 
-  private onHello(socket: Socket, msg: Buffer, rinfo: RemoteInfo): void {
+  private onHello(socket: Socket, cookies: UdpCookies, msg: Buffer, rinfo: RemoteInfo): void {
     if (msg.length < UDP_HELLO_SIZE) {
       this.counters.shortHello++;
       return;
@@ -395,17 +400,16 @@ export class UdpTransport implements TransportServer {
       this.counters.malformed++;
       return;
     }
-    const bucket = Math.floor(this.clock() / UDP_COOKIE_BUCKET_MS);
     const reply = Buffer.allocUnsafe(UDP_COOKIE_FRAME_SIZE);
     reply[0] = UdpFrame.Cookie;
     const nonce = msg.subarray(2, 2 + UDP_NONCE_SIZE);
     nonce.copy(reply, 1);
-    udpCookie(this.secret, rinfo.address, rinfo.port, bucket, nonce).copy(reply, 1 + UDP_NONCE_SIZE);
+    cookies.issue(nonce, rinfo.address, rinfo.port).copy(reply, 1 + UDP_NONCE_SIZE);
     this.counters.cookiesSent++;
     this.transmit(socket, reply, rinfo.port, rinfo.address);
   }
 
-  private onCookieEcho(ctx: TransportContext, msg: Buffer, rinfo: RemoteInfo): void {
+  private onCookieEcho(ctx: TransportContext, cookies: UdpCookies, tokens: UdpTokens, msg: Buffer, rinfo: RemoteInfo): void {
     const sealed = msg.length - ECHO_HEADER_SIZE;
     if (sealed < UDP_TAG_SIZE + 1 || sealed > ctx.mtu + UDP_TAG_SIZE) {
       this.counters.malformed++;
@@ -415,44 +419,43 @@ export class UdpTransport implements TransportServer {
     const id = msg.readBigUInt64BE(tokenAt + 1);
     const pn = readPn(msg, ECHO_HEADER_SIZE - UDP_PN_SIZE);
     const payload = msg.subarray(ECHO_HEADER_SIZE);
+    // nonce | cookie | token: associated data of the sealed datagram, which is bound to them.
+    const prefix = msg.subarray(1, ECHO_HEADER_SIZE - UDP_PN_SIZE);
     const known = this.links.get(id);
     // The client retried because our first reply was lost: to its link, like DATA.
-    if (known) return this.fromLink(known, UdpFrame.CookieEcho, pn, payload, msg.length, rinfo);
+    if (known) return this.fromLink(known, UdpFrame.CookieEcho, pn, payload, msg.length, rinfo, prefix);
     const nonce = msg.subarray(1, 1 + UDP_NONCE_SIZE);
     const cookie = msg.subarray(1 + UDP_NONCE_SIZE, tokenAt);
-    if (!this.cookieValid(cookie, nonce, rinfo)) {
-      this.counters.badCookie++;
+    const cookieVerdict = cookies.check(cookie, nonce, rinfo.address, rinfo.port);
+    if (cookieVerdict !== 'ok') {
+      this.counters[cookieVerdict === 'bad' ? 'badCookie' : 'cookieSpent']++;
       return;
     }
-    const now = this.clock();
-    const spentKey = cookie.toString('hex');
-    if ((this.spentCookies.get(spentKey) ?? -Infinity) > now) {
-      this.counters.cookieSpent++;
+    const grant = tokens.redeem(msg.subarray(tokenAt, tokenAt + CONNECT_TOKEN_SIZE), id);
+    if (grant === 'bad' || grant === 'spent') {
+      this.counters[grant === 'bad' ? 'badToken' : 'tokenSpent']++;
       return;
     }
-    const grant = openConnectToken(this.tokenKey, msg.subarray(tokenAt, tokenAt + CONNECT_TOKEN_SIZE), now);
-    if (!grant) {
-      this.counters.badToken++;
-      return;
-    }
-    if ((this.spentTokens.get(id) ?? -Infinity) > now) {
-      this.counters.tokenSpent++;
-      return;
-    }
-    if (this.links.size >= this.maxLinks || this.spentTokens.size >= 4 * this.maxLinks + 1024) {
+    if (grant === 'full' || this.links.size >= this.maxLinks) {
       this.counters.full++;
       return;
     }
+    const now = this.clock();
     const opener = new FrameOpener(grant.clientKey, grant.linkId);
-    const datagram = opener.open(UdpFrame.CookieEcho, pn, payload);
+    const datagram = opener.open(UdpFrame.CookieEcho, pn, payload, prefix);
     if (typeof datagram === 'string') {
       this.counters[datagram === 'replay' ? 'replayed' : 'forged']++;
       return;
     }
-    // Valid for the rest of its bucket and the next one: remembered that long, then forgotten by sweep().
-    this.spentCookies.set(spentKey, now + 2 * UDP_COOKIE_BUCKET_MS);
-    this.spentTokens.set(id, grant.expires);
-    const link = new UdpLink(this, id, new FrameSealer(grant.serverKey, grant.linkId), opener, rinfo.address, rinfo.port, now);
+    // Authentic, from a validated address: its source's rate of new links is what bounds the spent tokens.
+    if (!this.linkRate.take(sourceOf(rinfo.address) ?? rinfo.address)) {
+      this.counters.linksRateLimited++;
+      return;
+    }
+    cookies.spend(cookie);
+    tokens.spend(id, grant);
+    const sealer = new FrameSealer(grant.serverKey, grant.linkId, randomFirstPn());
+    const link = new UdpLink(this, id, sealer, opener, rinfo.address, rinfo.port, now);
     this.links.set(id, link);
     this.counters.linksCreated++;
     try {
@@ -481,9 +484,17 @@ export class UdpTransport implements TransportServer {
   }
 
   /** A sealed frame for a known link: authenticate it, then deliver it or answer a path validation. */
-  private fromLink(link: UdpLink, type: ClientSealedType, pn: number, sealed: Uint8Array, size: number, rinfo: RemoteInfo): void {
+  private fromLink(
+    link: UdpLink,
+    type: ClientSealedType,
+    pn: number,
+    sealed: Uint8Array,
+    size: number,
+    rinfo: RemoteInfo,
+    prefix?: Uint8Array,
+  ): void {
     const highest = link.opener.highest;
-    const plain = link.opener.open(type, pn, sealed);
+    const plain = link.opener.open(type, pn, sealed, prefix);
     if (typeof plain === 'string') {
       this.counters[plain === 'replay' ? 'replayed' : 'forged']++;
       return;
@@ -548,16 +559,6 @@ export class UdpTransport implements TransportServer {
     }
   }
 
-  private cookieValid(cookie: Buffer, nonce: Buffer, rinfo: RemoteInfo): boolean {
-    const bucket = Math.floor(this.clock() / UDP_COOKIE_BUCKET_MS);
-    let ok = false;
-    // Both buckets are always computed, so the time taken says nothing about which one matched.
-    for (const b of [bucket, bucket - 1]) {
-      if (timingSafeEqual(cookie, udpCookie(this.secret, rinfo.address, rinfo.port, b, nonce))) ok = true;
-    }
-    return ok;
-  }
-
   /** Closes a link on our side and tells the core why. */
   private expire(link: UdpLink, reason: string): void {
     if (link.closed) return;
@@ -572,8 +573,9 @@ export class UdpTransport implements TransportServer {
 
   private sweep(): void {
     const now = this.clock();
-    for (const [cookie, until] of this.spentCookies) if (until <= now) this.spentCookies.delete(cookie);
-    for (const [id, until] of this.spentTokens) if (until <= now) this.spentTokens.delete(id);
+    this.cookies?.sweep();
+    this.tokens?.sweep();
+    this.linkRate.prune();
     for (const link of [...this.links.values()]) {
       if (link.probe && now - link.probe.startedAt > PROBE_LIFETIME_MS) link.probe = undefined;
       if (now - link.lastSeen < this.idleMs) continue;
@@ -582,5 +584,3 @@ export class UdpTransport implements TransportServer {
     }
   }
 }
-
-type ClientSealedType = typeof UdpFrame.Data | typeof UdpFrame.Response | typeof UdpFrame.CookieEcho;

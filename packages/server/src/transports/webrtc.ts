@@ -23,13 +23,14 @@
  * Signaling faces hostile clients (docs/transports.md, "WebRTC"): at most maxPending peer connections in
  * setup at once, counted from the moment an offer is admitted (webrtc-admission.ts), and at most
  * maxPendingPerSource of them from one source address (429 past it); signaling requests per source are
- * rate-limited (webrtc-rate-limit.ts, 429); the answer's candidates are filtered before libdatachannel
+ * rate-limited (source-buckets.ts, 429); the answer's candidates are filtered before libdatachannel
  * sees them, at most maxRemoteCandidates unicast ones per peer connection (webrtc-candidates.ts).
  */
 
+import { formatAddress } from '../source-address.js';
 import type { TransportContext, TransportLink, TransportServer } from '../transport.js';
 import { PendingSlots, type PendingSlot } from './webrtc-admission.js';
-import { TokenBuckets } from './webrtc-rate-limit.js';
+import { TokenBuckets } from '../source-buckets.js';
 import {
   closeConnection,
   GeckosAdapter,
@@ -125,10 +126,6 @@ export interface WebRtcTransportCounters {
   remoteCandidatesDropped: number;
   /** The core's onDatagram / onLink / onClose threw (caught). */
   handlerErrors: number;
-}
-
-function formatRemote(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** One peer connection from its offer on: `link` once its data channel is open. */
@@ -343,7 +340,7 @@ export class WebRtcTransport implements TransportServer {
     let maxMessageSize = 65_536;
     try {
       const pair = peer.conn.peerConnection?.getSelectedCandidatePair();
-      if (pair) remote = formatRemote(pair.remote.address, pair.remote.port);
+      if (pair) remote = formatAddress(pair.remote.address, pair.remote.port);
       maxMessageSize = peer.dc.maxMessageSize() || maxMessageSize;
       const mtu = ctx.mtu;
       peer.dc.onMessage((msg: string | Buffer | ArrayBuffer) => this.received(peer, msg, mtu));
