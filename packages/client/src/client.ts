@@ -22,11 +22,13 @@ import {
   encodeMessage,
   encodeValue,
   reasonName,
+  RunLoop,
   STANDARD_CHANNELS,
   type ChannelChoice,
   type ChannelOptions,
   type ClientEndpointEvent,
   type ConnectionStats,
+  type LoopTimers,
   type RandomSource,
   type Unsubscribe,
 } from '@volley/protocol';
@@ -66,6 +68,16 @@ export interface SendOptions {
 type Timer = ReturnType<typeof setTimeout>;
 type Factories = Partial<Record<TransportKind, TransportFactory>>;
 
+/** The browser's and Node's event loop, for the client's RunLoop. */
+const CLIENT_TIMERS: LoopTimers = {
+  now: () => performance.now(),
+  microtask: (run) => queueMicrotask(run), // (called bare: a browser refuses queueMicrotask off `window`)
+  after: (ms, run) => {
+    const timer = setTimeout(run, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  },
+};
+
 /** How long close() waits for the DISCONNECT copies to go out, ms. */
 const CLOSE_GRACE_MS = 200;
 
@@ -85,9 +97,7 @@ export class Client {
   /** Open transports that may carry the session if the handshake on the current one fails. */
   private readonly standby: { transport: ClientTransport; rank: number }[] = [];
   private currentRank = Infinity;
-  private timer: Timer | undefined;
-  private armedFor = Infinity;
-  private runQueued = false;
+  private readonly loop = new RunLoop((now) => this.step(now), CLIENT_TIMERS);
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private handshakeTimer: Timer | undefined;
   private connecting: { resolve: (c: Client) => void; reject: (e: Error) => void } | undefined;
@@ -246,7 +256,7 @@ export class Client {
       return;
     }
     e.close(DisconnectReason.Closed, text, performance.now());
-    this.run();
+    this.loop.runNow();
     const until = performance.now() + CLOSE_GRACE_MS;
     while (!this.ended && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
     if (!this.ended) this.finish(DisconnectReason.Closed, text);
@@ -301,7 +311,7 @@ export class Client {
     this.attach(t);
     this.endpoint.connect(t, t.reliable, encodeValue(o.auth), performance.now());
     this.handshakeTimer = setTimeout(() => this.handshakeFailed(t, `no answer to CONNECT within ${o.openTimeout} ms`), o.openTimeout);
-    this.run();
+    this.loop.runNow();
   }
 
   /** The handshake on `t` got no answer (or `t` closed): try the next open transport, or let the race go on. */
@@ -363,39 +373,18 @@ export class Client {
 
   /** @internal Runs the endpoint once the current task is done. */
   schedule(): void {
-    if (this.runQueued) return;
-    this.runQueued = true;
-    queueMicrotask(() => {
-      this.runQueued = false;
-      this.run();
-    });
+    this.loop.schedule();
   }
 
-  private run(): void {
+  /** Datagrams out, events to the application; returns the endpoint's next deadline (the loop arms it). */
+  private step(now: number): number {
     const e = this.endpoint;
-    if (!e) return;
-    const now = performance.now();
+    if (!e) return Infinity;
     for (const t of e.poll(now)) t.path.send(t.datagram);
     for (let ev = e.pollEvent(); ev; ev = e.pollEvent()) this.onEvent(ev);
-    if (this.endpoint !== e) return;
+    if (this.endpoint !== e) return Infinity;
     for (const t of e.poll(now)) t.path.send(t.datagram);
-    if (!this.ended) this.arm(e.nextTimeout());
-  }
-
-  private arm(next: number): void {
-    if (next === this.armedFor && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = next;
-    if (next === Infinity) return;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.armedFor = Infinity;
-        this.run();
-      },
-      Math.max(0, Math.ceil(next - performance.now())),
-    );
+    return this.ended ? Infinity : e.nextTimeout();
   }
 
   private onEvent(e: ClientEndpointEvent<ClientTransport>): void {
@@ -456,9 +445,9 @@ export class Client {
     this.race?.stop();
     this.migration?.stop();
     clearTimeout(this.handshakeTimer);
-    if (this.timer) clearTimeout(this.timer);
+    this.loop.disarm();
     if (this.statsTimer) clearInterval(this.statsTimer);
-    this.timer = this.statsTimer = undefined;
+    this.statsTimer = undefined;
     const e = this.endpoint;
     if (e) for (const t of e.poll(performance.now())) t.path.send(t.datagram);
     e?.path?.close();

@@ -72,6 +72,8 @@ export { ClientEndpoint } from './client-endpoint.js';
 export type { ClientEndpointOptions, ClientEndpointEvent, PathTransmit } from './client-endpoint.js';
 export { constantTimeEqual } from './constant-time.js';
 export { DeadlineQueue } from './deadline-queue.js';
+export { RunLoop } from './run-loop.js';
+export type { LoopTimers } from './run-loop.js';
 export { encodeMessage, decodeMessage, encodeValue, decodeValue } from './message.js';
 export type { Message } from './message.js';
 export { TRANSPORT_KINDS, isReliableTransport } from './transport-kind.js';

@@ -22,9 +22,11 @@ import {
   Emitter,
   MessageRouter,
   PROTOCOL_VERSION,
+  RunLoop,
   SendError,
   ServerEndpoint,
   type EndpointSession,
+  type LoopTimers,
   type RandomSource,
   type ServerEndpointCounters,
   type ServerEndpointEvent,
@@ -62,6 +64,26 @@ export type ServerEvents = {
 /** How long server.close() waits for the DISCONNECT copies to go out before stopping the transports. */
 const CLOSE_GRACE_MS = 1000;
 
+/**
+ * The server's event loop for its RunLoop. Timers are unref'd (a listening server is kept alive by its sockets,
+ * not by its timers); a run that is due already goes out as a new task (setImmediate), so that I/O and other
+ * timers get their turn between runs of a busy endpoint.
+ */
+const SERVER_TIMERS: LoopTimers = {
+  now: () => performance.now(),
+  microtask: (run) => queueMicrotask(run),
+  after: (ms, run) => {
+    if (ms <= 0) {
+      const immediate = setImmediate(run);
+      immediate.unref();
+      return () => clearImmediate(immediate);
+    }
+    const timer = setTimeout(run, ms);
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
 export class Server implements SessionHost {
   readonly options: ResolvedServerOptions;
   readonly http: HttpHost;
@@ -74,9 +96,7 @@ export class Server implements SessionHost {
   private readonly sessions = new Map<EndpointSession<TransportLink>, Session>();
   private readonly events = new Emitter<ServerEvents>((e, event) => this.fail(e, undefined, event === 'error'));
   private readonly router = new MessageRouter<MessageHandler, AnyMessageHandler>();
-  private timer: NodeJS.Timeout | undefined;
-  private armedFor = Infinity;
-  private runQueued = false;
+  private readonly loop = new RunLoop((now) => this.step(now), SERVER_TIMERS);
   private listening = false;
   private closing = false;
 
@@ -262,14 +282,12 @@ export class Server implements SessionHost {
     if (!this.listening) return;
     this.closing = true;
     this.endpoint.closeAll(DisconnectReason.ShuttingDown, text, this.now());
-    this.run();
+    this.loop.runNow();
     // DISCONNECT goes out a few times, 10 ms apart: the endpoint's timers do that; wait for it (bounded).
     const until = this.now() + CLOSE_GRACE_MS;
     while (this.endpoint.sessionCount > 0 && this.now() < until) await new Promise((r) => setTimeout(r, 5));
-    this.run();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = Infinity;
+    this.loop.runNow();
+    this.loop.disarm();
     await this.stopTransports();
     if (this.ownsHttp && this.httpServer.listening) {
       this.httpServer.closeAllConnections();
@@ -316,38 +334,16 @@ export class Server implements SessionHost {
 
   /** Runs the endpoint once the current task is done: everything sent or received meanwhile goes together. */
   private schedule(): void {
-    if (this.runQueued) return;
-    this.runQueued = true;
-    queueMicrotask(() => {
-      this.runQueued = false;
-      this.run();
-    });
+    this.loop.schedule();
   }
 
-  /** Datagrams out, events to the application, then one timer for the endpoint's next deadline. */
-  private run(): void {
-    const now = this.now();
+  /** Datagrams out, events to the application; returns the endpoint's next deadline (the loop arms it). */
+  private step(now: number): number {
     for (const t of this.endpoint.poll(now)) t.link.send(t.datagram);
     for (let e = this.endpoint.pollEvent(); e; e = this.endpoint.pollEvent()) this.onEvent(e);
     // Handlers may have sent (the endpoint is due again at once): that goes out in the same turn.
     for (const t of this.endpoint.poll(now)) t.link.send(t.datagram);
-    this.arm(this.endpoint.nextTimeout());
-  }
-
-  private arm(next: number): void {
-    if (next === this.armedFor && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedFor = next;
-    if (next === Infinity) return;
-    const run = (): void => {
-      this.timer = undefined;
-      this.armedFor = Infinity;
-      this.run();
-    };
-    // Due already (more to do than one run did): a new task, so I/O and timers get their turn first.
-    this.timer = next <= this.now() ? (setImmediate(run) as unknown as NodeJS.Timeout) : setTimeout(run, Math.ceil(next - this.now()));
-    this.timer.unref?.();
+    return this.endpoint.nextTimeout();
   }
 
   private onEvent(e: ServerEndpointEvent<TransportLink>): void {
