@@ -6,14 +6,9 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Server } from '@volley/server';
 import { SendError } from '@volley/protocol';
-import { liveAtMost, say } from '../support/child-lifetime.mjs';
+import { say, startChild } from '../support/child-lifetime.mjs';
 
-const { options, lifetimeMs } = JSON.parse(process.argv[2]);
-if (options.host !== '127.0.0.1') {
-  say({ event: 'error', message: `refusing a non-loopback host: ${options.host}` });
-  process.exit(2);
-}
-liveAtMost(lifetimeMs);
+const { options } = startChild();
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 

@@ -9,9 +9,10 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { connect, type Client } from '@volley/client';
+import { connect } from '@volley/client';
 import { DisconnectReason, encodeEnvelope } from '@volley/protocol';
 import { Server, type ServerOptions } from '@volley/server';
+import { echoed } from '../support/echo.js';
 import { SdkRig } from '../support/sdk-rig.js';
 import { waitFor } from '../support/wait.js';
 import { HostileClient } from './hostile-client.js';
@@ -32,22 +33,6 @@ const BOMBS: [string, Uint8Array][] = [
 const rig = new SdkRig({ transports: ['websocket'] });
 const serve = (options: ServerOptions = {}): Promise<Server> => rig.serve(options);
 
-/** A well-behaved client's echo still comes back (and how long it took, for the record). */
-async function echoOk(c: Client, n: number): Promise<number> {
-  const t0 = performance.now();
-  const back = new Promise<void>((resolve) => {
-    const off = c.onMessage('echo', (v) => {
-      if (v === n) {
-        off();
-        resolve();
-      }
-    });
-  });
-  c.send('echo', n);
-  await back;
-  return performance.now() - t0;
-}
-
 describe('hostile MessagePack', () => {
   it('in messages: the server stays up and small, good clients are served, the offender is counted, reported once, then cut', async () => {
     const server = await serve({ limits: { maxMalformedMessages: 16 } });
@@ -60,13 +45,13 @@ describe('hostile MessagePack', () => {
     rig.track(bad);
     expect(bad.isConnected).toBe(true);
     const before = process.memoryUsage().rss;
-    const rtts: number[] = [await echoOk(good, 0)];
+    const rtts: number[] = [await echoed(good, 0)];
 
     // Each bomb twice (12 malformed messages, under the cap of 16): dropped and counted, the session stays.
     for (const [, body] of BOMBS) for (let i = 0; i < 2; i++) await bad.sendWhenRoom(encodeEnvelope('boom', body, false));
     const session = await waitFor('the hostile session', () => server.clients.find((s) => s.malformedMessages > 0), 5000);
     await waitFor('12 counted', () => (session.malformedMessages === 12 ? true : undefined), 10_000);
-    for (let i = 1; i <= 20; i++) rtts.push(await echoOk(good, i));
+    for (let i = 1; i <= 20; i++) rtts.push(await echoed(good, i));
     expect(bad.isConnected).toBe(true);
     expect(errors).toHaveLength(1); // reported once per session, not per message
     expect(String((errors[0] as Error).message)).toMatch(/malformed message from session \d+/);
@@ -76,7 +61,7 @@ describe('hostile MessagePack', () => {
     for (let i = 0; i < 5; i++) await bad.sendWhenRoom(encodeEnvelope('boom', BOMBS[0]![1], false));
     await waitFor('the cut', () => bad.end, 5000);
     expect(bad.end!.reason).toBe(DisconnectReason.ProtocolViolation);
-    rtts.push(await echoOk(good, 99));
+    rtts.push(await echoed(good, 99));
     expect(good.state).toBe('connected');
     rtts.sort((a, b) => a - b);
     console.log(

@@ -28,6 +28,7 @@ import {
   SERVER_ENDPOINT_DEFAULTS as D,
 } from '@volley/protocol';
 import type { Server, Session } from '@volley/server';
+import { echoed } from '../support/echo.js';
 import { SdkRig } from '../support/sdk-rig.js';
 import { waitFor } from '../support/wait.js';
 
@@ -127,19 +128,6 @@ async function setup(limits: NonNullable<Parameters<SdkRig['serve']>[0]>['limits
   return { server, good, raw, session, since };
 }
 
-async function echoes(c: Client, n: number): Promise<void> {
-  const back = new Promise<void>((resolve) => {
-    const off = c.onMessage('echo', (v) => {
-      if (v === n) {
-        off();
-        resolve();
-      }
-    });
-  });
-  c.send('echo', n);
-  await back;
-}
-
 /** Data packets without acks (the smallest header), numbered on from the raw session's last one. */
 function numbered(raw: RawSession): (body: Uint8Array) => Uint8Array {
   let seq = raw.lastData ? decodeHeader(raw.lastData).sequence : 0;
@@ -159,7 +147,7 @@ async function cut(server: Server, raw: RawSession, session: Session, good: Clie
   expect(raw.end).toEqual({ reason: DisconnectReason.RateLimited, text });
   await waitFor('the session to end', () => session.state === 'disconnected' || undefined, 5000);
   expect(server.endpointCounters.rateLimited).toBe(1);
-  await echoes(good, 42);
+  await echoed(good, 42);
   expect(good.state).toBe('connected');
   expect(server.clients).toHaveLength(1);
 }

@@ -2,15 +2,9 @@
 // argv[2]: JSON { url, options, messages, lifetimeMs }. Connects, has `messages` numbered echoes answered in order,
 // prints {"event":"ready"} and waits to be killed. Exits by itself when its stdin closes or after lifetimeMs.
 import { connect } from '@volley/client';
-import { liveAtMost, say } from '../support/child-lifetime.mjs';
+import { say, startChild } from '../support/child-lifetime.mjs';
 
-const { url, options, messages, lifetimeMs } = JSON.parse(process.argv[2]);
-
-if (new URL(url).hostname !== '127.0.0.1') {
-  say({ event: 'error', message: `refusing a non-loopback address: ${url}` });
-  process.exit(2);
-}
-liveAtMost(lifetimeMs);
+const { url, options, messages } = startChild();
 
 try {
   const client = await connect(url, options);

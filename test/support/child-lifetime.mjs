@@ -11,3 +11,18 @@ export function liveAtMost(lifetimeMs) {
   process.stdin.on('error', () => process.exit(0));
   process.stdin.resume();
 }
+
+/**
+ * A child's start: its JSON configuration (argv[2]), refused unless it names loopback only (`url`'s host, or
+ * `options.host` for a server), and a bounded life (liveAtMost(lifetimeMs)).
+ */
+export function startChild() {
+  const config = JSON.parse(process.argv[2]);
+  const host = config.url !== undefined ? new URL(config.url).hostname : config.options?.host;
+  if (host !== '127.0.0.1') {
+    say({ event: 'error', message: `refusing a non-loopback address: ${config.url ?? host}` });
+    process.exit(2);
+  }
+  liveAtMost(config.lifetimeMs);
+  return config;
+}

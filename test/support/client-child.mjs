@@ -2,15 +2,9 @@
 // argv[2]: JSON { url, options, lifetimeMs }. Prints JSON lines: {"event":"connected"}, {"event":"disconnect"}, {"event":"error"}.
 // It exits by itself when its stdin closes (the test process is gone) or after lifetimeMs.
 import { connect } from '@volley/client';
-import { liveAtMost, say } from './child-lifetime.mjs';
+import { say, startChild } from './child-lifetime.mjs';
 
-const { url, options, lifetimeMs } = JSON.parse(process.argv[2]);
-
-if (new URL(url).hostname !== '127.0.0.1') {
-  say({ event: 'error', message: `refusing a non-loopback address: ${url}` });
-  process.exit(2);
-}
-liveAtMost(lifetimeMs);
+const { url, options } = startChild();
 
 try {
   const client = await connect(url, options);

@@ -2,15 +2,9 @@
 // argv[2]: JSON { options, lifetimeMs }. Prints JSON lines: {"event":"listening", url, port, udpPort}, {"event":"error"}.
 // It exits by itself when its stdin closes (the test process is gone) or after lifetimeMs.
 import { Server } from '@volley/server';
-import { liveAtMost, say } from './child-lifetime.mjs';
+import { say, startChild } from './child-lifetime.mjs';
 
-const { options, lifetimeMs } = JSON.parse(process.argv[2]);
-
-if (options.host !== '127.0.0.1') {
-  say({ event: 'error', message: `refusing a non-loopback host: ${options.host}` });
-  process.exit(2);
-}
-liveAtMost(lifetimeMs);
+const { options } = startChild();
 
 try {
   const server = new Server(options);
