@@ -107,7 +107,8 @@ describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
   it('refuses clients past maxSessions with server-full', async () => {
     const server = await serve({ ...only, limits: { maxSessions: 1 } });
     await client(server, only);
-    const err = await connect(server.address().url, only).catch((e: unknown) => e);
+    // (A generous open timeout: under a loaded CI machine a WebRTC open has been seen to take over 5 s.)
+    const err = await connect(server.address().url, { ...only, openTimeout: 20_000 }).catch((e: unknown) => e);
     expect((err as ConnectError).code).toBe('server-full');
   });
 

@@ -9,6 +9,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkMessagePack, decodeMessage, decodeValue, DecodeError, encodeEnvelope, encodeMessage } from '../src/index.js';
 
+/** Whether `v` has an own `__proto__` key anywhere (fast-check's JSON values can). */
+function hasProtoKey(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true;
+  return Object.values(v).some(hasProtoKey);
+}
+
 const hex = (h: string) => Uint8Array.from(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 const repeat = (h: string, n: number) => hex(h.repeat(n));
 
@@ -18,7 +25,9 @@ describe('MessagePack bounds', () => {
       fc.property(fc.jsonValue({ maxDepth: 8 }), fc.uint8Array({ maxLength: 300 }), (value, bin) => {
         const v = { value, bin, n: [0, -1, 2 ** 40, 1.5, null, true] };
         expect(() => checkMessagePack(encode(v))).not.toThrow();
-        // The same result as the plain decoder (which, e.g., gives 0 for -0: MessagePack has no negative integer zero).
+        // A `__proto__` key is refused by the decoder (no prototype pollution from a peer), clearly.
+        if (hasProtoKey(v)) return expect(() => decodeMessage(encodeMessage('t', v))).toThrow(/__proto__ is not allowed/);
+        // Else the same result as the plain decoder (which, e.g., gives 0 for -0: MessagePack has no negative integer zero).
         expect(decodeMessage(encodeMessage('t', v))).toEqual({ type: 't', data: decode(encode(v)) });
       }),
       { numRuns: 200 },
