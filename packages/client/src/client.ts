@@ -21,8 +21,10 @@ import {
   Emitter,
   encodeMessage,
   encodeValue,
+  isRoomFrame,
   reasonName,
   RunLoop,
+  SendError,
   STANDARD_CHANNELS,
   type ChannelChoice,
   type ChannelOptions,
@@ -32,9 +34,12 @@ import {
   type RandomSource,
   type Unsubscribe,
 } from '@volley/protocol';
+import type { Schema } from '@colyseus/schema';
 import { resolveConnectOptions, type ConnectOptions, type ResolvedConnectOptions } from './client-options.js';
 import { ConnectError, connectErrorCode, type TransportFailure } from './connect-error.js';
 import { Migration } from './migration.js';
+import { ClientRooms, type RoomAvailable, type StateClass } from './rooms/client-rooms.js';
+import type { Room } from './rooms/room.js';
 import { fetchInfo } from './server-info.js';
 import type { ClientTransport, ServerInfo, TransportFactory, TransportKind } from './transport.js';
 import { TransportRace } from './transport-race.js';
@@ -109,6 +114,7 @@ export class Client {
   private endAfterHeld: { reason: number; text: string } | undefined;
   private ended = false;
   private startedConnect = false;
+  private readonly roomsOf: ClientRooms;
 
   /** A client for the server at `url` (its HTTP address). Nothing happens until connect(). */
   constructor(
@@ -121,6 +127,19 @@ export class Client {
     this.base = new URL(url);
     this.options = resolveConnectOptions(options);
     this.random = random;
+    this.roomsOf = new ClientRooms({
+      send: (channel, bytes) => {
+        if (!this.endpoint || this.state !== 'connected') throw new SendError('closed', 'the client is not connected');
+        this.endpoint.send(channel, bytes, performance.now());
+        this.schedule();
+      },
+      channel: (choice) => channelIndex(this.layout, choice),
+      rtt: () => this.rtt,
+      serverTime: () => this.serverTime(),
+      defer: (run) => void setTimeout(run, 0),
+      maxMessageDepth: this.options.maxMessageDepth,
+      report: (e) => this.fail(e),
+    });
   }
 
   // ---- state and figures --------------------------------------------------------------------
@@ -181,6 +200,59 @@ export class Client {
     if (!this.endpoint || this.state === 'connecting') throw new Error('send() before the client is connected (await connect() first)');
     this.endpoint.send(channelIndex(this.layout, options.channel ?? 'reliable-ordered'), encodeMessage(type, data), performance.now());
     this.schedule();
+  }
+
+  // ---- rooms (docs/rooms.md) ------------------------------------------------------------------
+
+  /**
+   * Joins the first available room of type `name` whose filters match `options`, or creates one. Resolves
+   * once the room's full state is here. `State` (the state's schema class) types `room.state`; without it
+   * the client builds the classes from what the server describes (Reflection).
+   */
+  joinOrCreate<S extends Schema = Schema>(name: string, options?: unknown, State?: StateClass<S>): Promise<Room<S>> {
+    return this.roomsOf.join('joinOrCreate', name, options, State);
+  }
+
+  /** Creates a new room of type `name` and joins it. */
+  create<S extends Schema = Schema>(name: string, options?: unknown, State?: StateClass<S>): Promise<Room<S>> {
+    return this.roomsOf.join('create', name, options, State);
+  }
+
+  /** Joins an existing room of type `name` (RoomError 'no-room-found' if none matches). */
+  join<S extends Schema = Schema>(name: string, options?: unknown, State?: StateClass<S>): Promise<Room<S>> {
+    return this.roomsOf.join('join', name, options, State);
+  }
+
+  /** Joins the room with this id (private rooms too). */
+  joinById<S extends Schema = Schema>(roomId: string, options?: unknown, State?: StateClass<S>): Promise<Room<S>> {
+    return this.roomsOf.join('joinById', roomId, options, State);
+  }
+
+  /**
+   * Comes back to a seat the room holds (`allowReconnection`) with its `room.reconnectionToken`, e.g. after
+   * a page reload: the seat, its state in full, and the messages the server had not received are sent again.
+   */
+  reconnect<S extends Schema = Schema>(reconnectionToken: string, State?: StateClass<S>): Promise<Room<S>> {
+    return this.roomsOf.join('reconnect', reconnectionToken, undefined, State);
+  }
+
+  /** Takes a seat the server reserved for this client (`server.matchmaker.reserveSeat`), handed over by any means. */
+  consumeSeatReservation<S extends Schema = Schema>(
+    reservation: { roomId: string; sessionId: string },
+    options?: unknown,
+    State?: StateClass<S>,
+  ): Promise<Room<S>> {
+    return this.roomsOf.join('seat', `${reservation.roomId}:${reservation.sessionId}`, options, State);
+  }
+
+  /** Rooms a client could join now (not locked, not private, a seat free), of type `name` or any. */
+  getAvailableRooms(name?: string): Promise<RoomAvailable[]> {
+    return this.roomsOf.list(name);
+  }
+
+  /** The rooms the client is in. */
+  get rooms(): readonly Room[] {
+    return this.roomsOf.all;
   }
 
   /** Handles messages of one type (any number of handlers); returns the function that removes this one. */
@@ -434,6 +506,7 @@ export class Client {
       return;
     }
     if (!wasConnected) return;
+    this.roomsOf.sessionEnded(`${reasonName(reason)}${text ? `: ${text}` : ''}`);
     // Ended before the code after `await connect()` could listen: it hears the end after what was held.
     if (this.held) this.endAfterHeld = { reason, text };
     else this.emitter.emit('disconnect', reason, text);
@@ -466,6 +539,10 @@ export class Client {
   }
 
   private dispatch(data: Uint8Array): void {
+    if (isRoomFrame(data)) {
+      this.roomsOf.receive(data);
+      return;
+    }
     let m;
     try {
       m = decodeMessage(data, this.options.maxMessageDepth);

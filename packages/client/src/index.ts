@@ -24,6 +24,12 @@ export type { ClientTransport, ServerInfo, TransportFactory, TransportKind } fro
 export { PollingClientTransport } from './transports/polling.js';
 export { WebRtcClientTransport } from './transports/webrtc.js';
 export { WebSocketClientTransport } from './transports/websocket.js';
+export { Room } from './rooms/room.js';
+export type { RoomEvents, RoomSendOptions, RoomStats } from './rooms/room.js';
+export { RoomError } from './rooms/room-error.js';
+export type { RoomErrorCode } from './rooms/room-error.js';
+export type { RoomAvailable, StateClass } from './rooms/client-rooms.js';
+export { LeaveCode } from '@volley/protocol';
 
 /** The browser's transports, best first. */
 export const BROWSER_TRANSPORTS: readonly TransportKind[] = ['webrtc', 'websocket', 'polling'];

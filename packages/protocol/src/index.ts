@@ -83,3 +83,18 @@ export type { Unsubscribe } from './emitter.js';
 export { MessageRouter } from './message-router.js';
 export type { RouteResult } from './message-router.js';
 export { checkMessagePack, DEFAULT_MAX_DEPTH } from './msgpack-bounds.js';
+
+// Rooms on the wire (docs/protocol.md §9).
+export {
+  ROOM_FLAG,
+  RoomOp,
+  JOIN_METHODS,
+  JoinErrorCode,
+  LeaveCode,
+  ROOM_LIMITS,
+  isRoomFrame,
+  encodeRoomFrame,
+  decodeRoomFrame,
+} from './room-frame.js';
+export type { RoomFrame, JoinMethod } from './room-frame.js';
+export { varintSize, writeVarint, readVarint, MAX_VARINT_SIZE } from './varint.js';

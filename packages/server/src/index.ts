@@ -18,3 +18,21 @@ export type { WebSocketTransportOptions } from './transports/websocket.js';
 export type { AuthInfo, AuthResult, ServerOptions, UserData } from './server-options.js';
 export { ServerError } from './server-error.js';
 export type { ServerErrorCode } from './server-error.js';
+
+// Rooms, matchmaking and state sync (docs/rooms.md).
+export { Room } from './rooms/room.js';
+export type { BroadcastOptions, JoinContext, RoomMessageHandler, RoomAnyMessageHandler, RoomMetadata } from './rooms/room.js';
+export { RoomClient } from './rooms/room-client.js';
+export type { RoomClientState, RoomSendOptions } from './rooms/room-client.js';
+export { RoomClock } from './rooms/room-clock.js';
+export type { ClockTimer } from './rooms/room-clock.js';
+export type { TickHealth } from './rooms/simulation-loop.js';
+export { Matchmaker } from './rooms/matchmaker.js';
+export type { MatchmakerOptions, SeatReservation } from './rooms/matchmaker.js';
+export { RoomDefinition } from './rooms/room-definition.js';
+export type { RoomClass } from './rooms/room-definition.js';
+export type { MatchmakerDriver, Presence } from './rooms/matchmaker-driver.js';
+export { MemoryDriver, MemoryPresence } from './rooms/memory-driver.js';
+export type { RoomListing, ListingQuery, ListingChange } from './rooms/room-listing.js';
+export { JoinError } from './rooms/join-error.js';
+export { LeaveCode } from '@volley/protocol';

@@ -12,7 +12,9 @@ export type ServerErrorCode =
   /** A message handler (or a connect/disconnect listener) threw. */
   | 'handler-failed'
   /** A send in a handler failed (SendError: the client's queue is full because it does not read, or it is closing). */
-  | 'send-failed';
+  | 'send-failed'
+  /** A room's hook or message handler threw, or its listing could not be updated (the message names the room). */
+  | 'room-failed';
 
 export class ServerError extends Error {
   override readonly name = 'ServerError';

@@ -3,6 +3,8 @@
 import type { Server as HttpServer } from 'node:http';
 import { ConfigError, SERVER_ENDPOINT_DEFAULTS, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
 import type { HttpHostOptions } from './http-host.js';
+import type { MatchmakerOptions } from './rooms/matchmaker.js';
+import { ROOM_HUB_DEFAULTS, type RoomHubLimits } from './rooms/room-hub.js';
 import { TRANSPORT_KINDS, type TransportKind, type TransportServer } from './transport.js';
 import type { PollingTransportOptions } from './transports/polling.js';
 import type { UdpTransportOptions } from './transports/udp.js';
@@ -52,6 +54,8 @@ export interface ServerOptions {
   protocol?: Omit<ConnectionOptions, 'channels' | 'retransmission' | 'nonce'>;
   /** Decides on each connecting client from its auth payload (whatever the client passed as `auth`). */
   onAuth?: (auth: unknown, info: AuthInfo) => AuthResult | Promise<AuthResult>;
+  /** Rooms and matchmaking (docs/rooms.md): where listings and locks live, this process's id, per-session caps. */
+  rooms?: MatchmakerOptions & Partial<RoomHubLimits>;
   /** Limits; going over one disconnects that session with a reason, never affects others. */
   limits?: {
     /** Default 1000. Past it new clients are refused with ServerFull. */
@@ -113,6 +117,8 @@ export interface ResolvedServerOptions {
   maxMessageDepth: number;
   maxMalformedMessages: number;
   maxSendBuffer: number;
+  maxRoomsPerSession: number;
+  maxPendingJoins: number;
 }
 
 function atLeast(name: string, v: number, min: number): number {
@@ -173,5 +179,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
       positive('limits.maxSendBuffer', l?.maxSendBuffer, Math.max(1 << 20, maxMessageSize)),
       maxMessageSize,
     ),
+    maxRoomsPerSession: positive('rooms.maxRoomsPerSession', o.rooms?.maxRoomsPerSession, ROOM_HUB_DEFAULTS.maxRoomsPerSession),
+    maxPendingJoins: positive('rooms.maxPendingJoins', o.rooms?.maxPendingJoins, ROOM_HUB_DEFAULTS.maxPendingJoins),
   };
 }

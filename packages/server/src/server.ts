@@ -19,6 +19,8 @@ import {
   decodeValue,
   encodeMessage,
   DisconnectReason,
+  isRoomFrame,
+  LeaveCode,
   Emitter,
   MessageRouter,
   PROTOCOL_VERSION,
@@ -36,6 +38,11 @@ import { HttpHost } from './http-host.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { ServerError } from './server-error.js';
 import { Session, type SendOptions, type SessionHost } from './session.js';
+import { Matchmaker } from './rooms/matchmaker.js';
+import type { RoomDefinition, RoomClass } from './rooms/room-definition.js';
+import { nodeRoomEnvironment } from './rooms/room-environment.js';
+import { RoomHub } from './rooms/room-hub.js';
+import type { RoomPeer } from './rooms/room-peer.js';
 import { sourceOf } from './source-address.js';
 import type { TransportKind, TransportLink, TransportServer } from './transport.js';
 import { PollingTransport } from './transports/polling.js';
@@ -72,16 +79,7 @@ const CLOSE_GRACE_MS = 1000;
 const SERVER_TIMERS: LoopTimers = {
   now: () => performance.now(),
   microtask: (run) => queueMicrotask(run),
-  after: (ms, run) => {
-    if (ms <= 0) {
-      const immediate = setImmediate(run);
-      immediate.unref();
-      return () => clearImmediate(immediate);
-    }
-    const timer = setTimeout(run, ms);
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
+  after: nodeRoomEnvironment.after,
 };
 
 export class Server implements SessionHost {
@@ -97,6 +95,10 @@ export class Server implements SessionHost {
   private readonly events = new Emitter<ServerEvents>((e, event) => this.fail(e, undefined, event === 'error'));
   private readonly router = new MessageRouter<MessageHandler, AnyMessageHandler>();
   private readonly loop = new RunLoop((now) => this.step(now), SERVER_TIMERS);
+  /** Room types, rooms and their listings (docs/rooms.md). */
+  readonly matchmaker: Matchmaker;
+  private readonly hub: RoomHub;
+  private readonly peers = new WeakMap<Session, RoomPeer>();
   private listening = false;
   private closing = false;
 
@@ -122,6 +124,26 @@ export class Server implements SessionHost {
       newSessionsPerSecondPerSource: this.options.newSessionsPerSecondPerSource,
       random: cryptoRandom(),
     });
+    this.matchmaker = new Matchmaker(
+      {
+        env: nodeRoomEnvironment,
+        layout: this.layout,
+        maxMessageDepth: this.options.maxMessageDepth,
+        report: (e, client, what) => this.roomFailed(e, client?.peer, what),
+        forget: (peer, room) => this.hub.forget(peer, room),
+      },
+      options.rooms,
+    );
+    this.hub = new RoomHub(
+      this.matchmaker,
+      { maxRoomsPerSession: this.options.maxRoomsPerSession, maxPendingJoins: this.options.maxPendingJoins },
+      this.options.maxMessageDepth,
+      (peer, why) => {
+        const s = this.clients.find((c) => c.id === peer.id);
+        if (s) this.malformedMessage(s, `room frame: ${why}`);
+      },
+      (peer) => ({ user: peer.user, session: peer.id, transport: peer.transport, remote: peer.remote }),
+    );
     this.http.route(
       '/volley/info',
       (_req, res) => {
@@ -162,6 +184,14 @@ export class Server implements SessionHost {
   /** Errors thrown by handlers and unusable client messages; without a listener they go to console.error. */
   onError(handler: (error: unknown, session?: Session) => void): Unsubscribe {
     return this.on('error', handler);
+  }
+
+  /**
+   * Registers a room type (docs/rooms.md): clients join rooms of it with `client.joinOrCreate(name, options)`.
+   * Returns its definition, for `filterBy` and `sortBy`.
+   */
+  define(name: string, roomClass: RoomClass, defaultOptions?: Record<string, unknown>): RoomDefinition {
+    return this.matchmaker.define(name, roomClass, defaultOptions);
   }
 
   /** Connected sessions (never ones that are closing or ended). */
@@ -281,6 +311,8 @@ export class Server implements SessionHost {
   async close(text = 'server shutting down'): Promise<void> {
     if (!this.listening) return;
     this.closing = true;
+    // Rooms first: every client gets its LEFT and every room its onLeave/onDispose while sessions still run.
+    await this.matchmaker.shutdown(LeaveCode.Disposed, text);
     this.endpoint.closeAll(DisconnectReason.ShuttingDown, text, this.now());
     this.loop.runNow();
     // DISCONNECT goes out a few times, 10 ms apart: the endpoint's timers do that; wait for it (bounded).
@@ -372,7 +404,11 @@ export class Server implements SessionHost {
       case 'disconnected': {
         const s = this.sessions.get(e.session);
         this.sessions.delete(e.session);
-        if (s) this.events.emit('disconnect', s, e.reason, e.text);
+        if (s) {
+          const peer = this.peers.get(s);
+          if (peer) this.hub.peerEnded(peer);
+          this.events.emit('disconnect', s, e.reason, e.text);
+        }
         return;
       }
       case 'refused':
@@ -415,6 +451,10 @@ export class Server implements SessionHost {
       this.schedule();
       return;
     }
+    if (isRoomFrame(data)) {
+      this.hub.receive(this.peerOf(session), data);
+      return;
+    }
     let message;
     try {
       message = decodeMessage(data, this.options.maxMessageDepth);
@@ -441,6 +481,38 @@ export class Server implements SessionHost {
       this.endpoint.close(session.endpointSession, DisconnectReason.ProtocolViolation, `${n} malformed messages`, this.now());
       this.schedule();
     }
+  }
+
+  /** The room layer's handle on a session (made once per session). */
+  private peerOf(session: Session): RoomPeer {
+    let peer = this.peers.get(session);
+    if (!peer) {
+      const sendTo = (channel: number, bytes: Uint8Array): void => this.sendTo(session, channel, bytes);
+      peer = {
+        id: session.id,
+        get user() {
+          return session.user;
+        },
+        get transport() {
+          return session.transport;
+        },
+        get remote() {
+          return session.link?.remote ?? '';
+        },
+        send: sendTo,
+        rtt: () => session.connection.stats().rtt.smoothed,
+      };
+      this.peers.set(session, peer);
+    }
+    return peer;
+  }
+
+  private roomFailed(error: unknown, peer: RoomPeer | undefined, what: string): void {
+    const session = peer ? this.clients.find((c) => c.id === peer.id) : undefined;
+    const text = error instanceof Error ? error.message : String(error);
+    const e = new ServerError('room-failed', `${what} failed: ${text}`, session, { cause: error });
+    if (session) this.report(e);
+    else this.fail(e, undefined);
   }
 
   private safely(f: () => void, session: Session): void {

@@ -1,0 +1,24 @@
+/**
+ * What a client's rooms need of its session: sending frames, the channel layout, lag figures, the server's
+ * clock, and a way to run something once the code awaiting a join has run. The Client is one; @volley/testing's
+ * simulated client is another.
+ */
+
+import type { ChannelChoice } from '@volley/protocol';
+
+export interface RoomLink {
+  /** Queues a protocol message on a channel. Throws SendError. */
+  send(channel: number, bytes: Uint8Array): void;
+  /** A channel's index in the session's layout. */
+  channel(choice: ChannelChoice): number;
+  /** Smoothed round-trip time, ms. */
+  rtt(): number;
+  /** The server's clock now, ms. */
+  serverTime(): number;
+  /** Runs `run` after every pending continuation (a macrotask: `setTimeout(run, 0)` in a browser or Node). */
+  defer(run: () => void): void;
+  /** Deepest MessagePack nesting accepted from the server. */
+  readonly maxMessageDepth: number;
+  /** Something the application should hear of (a handler threw, the server sent something unusable). */
+  report(error: unknown): void;
+}
