@@ -4,7 +4,8 @@
  *
  *   flags u8 | type length u8 | type (UTF-8, 1–255 bytes) | body
  * flags bit 0: the body is raw bytes, passed through untouched; otherwise it is MessagePack (encoded and
- * decoded by the SDKs with @msgpack/msgpack). Other bits are reserved, zero.
+ * decoded by the SDKs with @msgpack/msgpack). Bit 1 marks a room frame instead (room-frame.ts, docs/protocol.md
+ * §9): the SDKs route those before they get here. Other bits are reserved, zero.
  */
 
 import { ByteReader, ByteWriter, DecodeError } from './bytes.js';

@@ -72,6 +72,7 @@ export { ClientEndpoint } from './client-endpoint.js';
 export type { ClientEndpointOptions, ClientEndpointEvent, PathTransmit } from './client-endpoint.js';
 export { constantTimeEqual } from './constant-time.js';
 export { DeadlineQueue } from './deadline-queue.js';
+export { TimeHeap } from './time-heap.js';
 export { RunLoop } from './run-loop.js';
 export type { LoopTimers } from './run-loop.js';
 export { encodeMessage, decodeMessage, encodeValue, decodeValue } from './message.js';
@@ -97,4 +98,5 @@ export {
   decodeRoomFrame,
 } from './room-frame.js';
 export type { RoomFrame, JoinMethod } from './room-frame.js';
+export { stateDigest } from './state-digest.js';
 export { varintSize, writeVarint, readVarint, MAX_VARINT_SIZE } from './varint.js';

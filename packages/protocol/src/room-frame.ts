@@ -37,6 +37,7 @@ export const RoomOp = {
   Message: 0x46,
   Left: 0x47,
   Rooms: 0x48,
+  Digest: 0x49,
 } as const;
 
 /** How a JOIN finds its room; its target is a room type name, a room id (joinById), a reconnection token, or `roomId:sessionId` (seat). */
@@ -124,7 +125,8 @@ export type RoomFrame =
   | { op: 'unreliable-patch'; room: number; seq: number; basis: number; body: Uint8Array }
   | { op: 'message'; room: number; type: string; raw: boolean; body: Uint8Array }
   | { op: 'left'; room: number; code: number; text: string }
-  | { op: 'rooms'; request: number; body: Uint8Array };
+  | { op: 'rooms'; request: number; body: Uint8Array }
+  | { op: 'digest'; room: number; patch: number; digest: number };
 
 /** True when `message` (a protocol message's bytes) is a room frame rather than a plain SDK message. */
 export function isRoomFrame(message: Uint8Array): boolean {
@@ -235,6 +237,11 @@ export function encodeRoomFrame(f: RoomFrame): Uint8Array {
       return frame(F, needRoom(f.room), RoomOp.Left, [{ varint: f.code }, { str: f.text, max: ROOM_LIMITS.text }]);
     case 'rooms':
       return frame(F, 0, RoomOp.Rooms, [{ varint: f.request }, { bytes: f.body }]);
+    case 'digest': {
+      const d = new Uint8Array(4);
+      new DataView(d.buffer).setUint32(0, f.digest >>> 0);
+      return frame(F, needRoom(f.room), RoomOp.Digest, [{ varint: f.patch }, { bytes: d }]);
+    }
   }
 }
 
@@ -345,6 +352,12 @@ export function decodeRoomFrame(bytes: Uint8Array, from: 'client' | 'server'): R
       return { op: 'left', room, code: readVarint(r, 'leave code'), text: str(r, ROOM_LIMITS.text, 'leave text') };
     case RoomOp.Rooms:
       return { op: 'rooms', request: readVarint(r, 'request id'), body: rest(r) };
+    case RoomOp.Digest: {
+      const patch = readVarint(r, 'patch number');
+      const digest = r.u32('digest');
+      if (r.remaining > 0) throw new DecodeError('bytes after a digest');
+      return { op: 'digest', room, patch, digest };
+    }
     default:
       throw new DecodeError(`unknown room op 0x${op.toString(16)}`);
   }
