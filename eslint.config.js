@@ -41,7 +41,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '^(\\.\\./)+(packages/)?(protocol|udp|server|client|cli|devtools)/',
+              regex: '^(\\.\\./)+(packages/)?(protocol|udp|server|client|testing|cli|devtools)/',
               message: 'Import another package by its name (@volley/protocol, @volley/server, @volley/client), not by a path into it.',
             },
           ],

@@ -8,6 +8,7 @@ export default defineConfig({
     alias: {
       '@volley/protocol': src('protocol'),
       '@volley/udp': src('udp'),
+      '@volley/testing': src('testing'),
       '@volley/server': src('server'),
       '@volley/client': fileURLToPath(new URL('./packages/client/src/node.ts', import.meta.url)),
       volley: src('cli'),

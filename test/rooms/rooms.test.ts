@@ -75,15 +75,15 @@ describe.each(['websocket', 'udp'] as const)('rooms over %s', (kind) => {
     expect(ra.state.players.size).toBe(1);
     const welcome = new Promise((resolve) => ra.onMessage('welcome', resolve));
     expect(await welcome).toEqual({ you: ra.sessionId });
-    const rb = await b.joinOrCreate('battle', { name: 'B' }); // no class: built from the server's Reflection
+    const rb = await b.joinOrCreate<Battle>('battle', { name: 'B' }); // no class: built from the server's Reflection
     expect(rb.roomId).toBe(ra.roomId);
     expect(rb.state.players.size).toBe(2);
     await until('A to see B', () => ra.state.players.size === 2);
     expect([...ra.state.players.values()].map((p) => p.name).sort()).toEqual(['A', 'B']);
 
     ra.send('move', { x: 5, y: 7 });
-    await until('B to see A move', () => (rb.state.players as Battle['players']).get(ra.sessionId)?.x === 5);
-    expect((rb.state.players as Battle['players']).get(ra.sessionId)?.y).toBe(7);
+    await until('B to see A move', () => rb.state.players.get(ra.sessionId)?.x === 5);
+    expect(rb.state.players.get(ra.sessionId)?.y).toBe(7);
 
     const heard = new Promise((resolve) => ra.onMessage('shout', resolve));
     rb.send('shout', 'hi');

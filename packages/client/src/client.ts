@@ -229,11 +229,17 @@ export class Client {
   }
 
   /**
-   * Comes back to a seat the room holds (`allowReconnection`) with its `room.reconnectionToken`, e.g. after
-   * a page reload: the seat, its state in full, and the messages the server had not received are sent again.
+   * Comes back to a seat the room holds for this client (the room's `allowReconnection`), on this session:
+   * - with a **Room** of a client whose session ended: that same Room object comes back to life, with its
+   *   handlers and state; the full state is applied over it (`decodeResync`: callbacks fire for what changed
+   *   meanwhile) and the messages it sent that the server never got are sent again, once (any it could no
+   *   longer keep are reported: RoomError 'lost-messages');
+   * - with its **reconnection token** (`room.reconnectionToken`, e.g. kept in sessionStorage across a page
+   *   reload): a new Room in the same seat, with the full state.
    */
-  reconnect<S extends Schema = Schema>(reconnectionToken: string, State?: StateClass<S>): Promise<Room<S>> {
-    return this.roomsOf.join('reconnect', reconnectionToken, undefined, State);
+  reconnect<S extends Schema = Schema>(room: Room<S> | string, State?: StateClass<S>): Promise<Room<S>> {
+    if (typeof room === 'string') return this.roomsOf.join('reconnect', room, undefined, State);
+    return this.roomsOf.join('reconnect', room.reconnectionToken, undefined, State, room);
   }
 
   /** Takes a seat the server reserved for this client (`server.matchmaker.reserveSeat`), handed over by any means. */

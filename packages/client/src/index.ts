@@ -28,7 +28,9 @@ export { Room } from './rooms/room.js';
 export type { RoomEvents, RoomSendOptions, RoomStats } from './rooms/room.js';
 export { RoomError } from './rooms/room-error.js';
 export type { RoomErrorCode } from './rooms/room-error.js';
+export { ClientRooms } from './rooms/client-rooms.js';
 export type { RoomAvailable, StateClass } from './rooms/client-rooms.js';
+export type { RoomLink } from './rooms/room-link.js';
 export { LeaveCode } from '@volley/protocol';
 
 /** The browser's transports, best first. */

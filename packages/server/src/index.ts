@@ -36,3 +36,10 @@ export { MemoryDriver, MemoryPresence } from './rooms/memory-driver.js';
 export type { RoomListing, ListingQuery, ListingChange } from './rooms/room-listing.js';
 export { JoinError } from './rooms/join-error.js';
 export { LeaveCode } from '@volley/protocol';
+// The room layer over your own sessions (what @volley/testing does): a hub, its peers, its environment.
+export { RoomHub, ROOM_HUB_DEFAULTS } from './rooms/room-hub.js';
+export type { RoomHubLimits } from './rooms/room-hub.js';
+export type { RoomPeer } from './rooms/room-peer.js';
+export { nodeRoomEnvironment } from './rooms/room-environment.js';
+export type { RoomEnvironment } from './rooms/room-environment.js';
+export type { RoomRuntime } from './rooms/room-runtime.js';

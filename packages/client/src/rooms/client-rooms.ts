@@ -31,6 +31,8 @@ interface PendingJoin {
   reject: (e: Error) => void;
   stateClass: StateClass<Schema> | undefined;
   room?: Room<Schema>;
+  /** A room of an ended session to bring back (reconnect). */
+  revive?: Room<Schema>;
 }
 
 export class ClientRooms {
@@ -47,11 +49,23 @@ export class ClientRooms {
     return [...this.rooms.values()];
   }
 
-  join<S extends Schema>(method: JoinMethod, target: string, options: unknown, stateClass: StateClass<S> | undefined): Promise<Room<S>> {
+  join<S extends Schema>(
+    method: JoinMethod,
+    target: string,
+    options: unknown,
+    stateClass: StateClass<S> | undefined,
+    revive?: Room<S>,
+  ): Promise<Room<S>> {
     if (this.over) return Promise.reject(new RoomError('session-ended', `the session is over (${this.over.reason})`));
+    if (revive && revive.joined) return Promise.reject(new RoomError('bad-request', `room '${revive.name}' is still joined`));
     const request = this.request();
     return new Promise<Room<S>>((resolve, reject) => {
-      this.joins.set(request, { resolve: resolve as (r: Room<Schema>) => void, reject, stateClass });
+      this.joins.set(request, {
+        resolve: resolve as (r: Room<Schema>) => void,
+        reject,
+        stateClass,
+        revive: revive as Room<Schema> | undefined,
+      });
       try {
         const body = options === undefined ? new Uint8Array(0) : encode(options);
         this.link.send(
@@ -117,6 +131,7 @@ export class ClientRooms {
       }
       case 'state':
       case 'patch':
+      case 'digest':
       case 'unreliable-patch':
       case 'message':
       case 'left': {
@@ -150,6 +165,14 @@ export class ClientRooms {
     if (!p) {
       // A join we no longer wait for (it cannot happen unless the server misbehaves): leave the room again.
       this.link.send(this.link.channel('reliable-ordered'), encodeRoomFrame({ op: 'leave', room: f.room }));
+      return;
+    }
+    if (p.revive) {
+      const room = p.revive;
+      p.room = room;
+      this.rooms.set(f.room, room);
+      room.rebind(this.link, f.lastSeq);
+      this.settle(room);
       return;
     }
     let decoder: StateDecoder<Schema> | undefined;

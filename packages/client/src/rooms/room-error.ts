@@ -16,7 +16,9 @@ export type RoomErrorCode =
   | 'bad-request'
   | 'limit'
   | 'session-ended'
-  | 'malformed';
+  | 'malformed'
+  /** Messages sent before a reconnection that the server never got and the client could no longer resend. */
+  | 'lost-messages';
 
 const BY_WIRE: Record<number, RoomErrorCode> = {
   [JoinErrorCode.UnknownRoomType]: 'unknown-room-type',

@@ -66,12 +66,12 @@ export class Room<State extends Schema = Schema> {
   private left: { code: number; text: string } | undefined;
   private readonly outbox = new Outbox();
   private readonly warned = new Set<string>();
-  private readonly reliableOrdered: number;
+  private reliableOrdered: number;
   readonly stats: RoomStats = { fullStates: 0, patches: 0, unreliablePatches: 0, desyncs: 0, stateBytes: 0 };
 
   /** @internal made by the client's rooms */
   constructor(
-    private readonly link: RoomLink,
+    private link: RoomLink,
     /** The room's number on this session's wire. */
     readonly roomNumber: number,
     readonly roomId: string,
@@ -99,6 +99,11 @@ export class Room<State extends Schema = Schema> {
   get callbacks(): StateCallbackStrategy<State> {
     if (!this.decoderOf) throw new Error(`room '${this.name}' has no state`);
     return (this.callbackStrategy ??= Callbacks.get<State>(this.decoderOf.decoder));
+  }
+
+  /** @internal Whether it has a state decoder (a revived room keeps its own). */
+  get hasDecoder(): boolean {
+    return this.decoderOf !== undefined;
   }
 
   /** @internal Whether the first full state is still to come. */
@@ -220,6 +225,18 @@ export class Room<State extends Schema = Schema> {
         this.stats.patches++;
         this.emitter.emit('state-change', d.state);
         return;
+      case 'digest':
+        if (!d || d.checkDigest(frame.digest)) return;
+        this.stats.desyncs++;
+        this.emitter.emit(
+          'error',
+          new RoomError(
+            'failed',
+            `room '${this.name}': the state here differs from the server's after patch ${frame.patch} (desync); resyncing`,
+          ),
+        );
+        this.askResync();
+        return;
       case 'unreliable-patch':
         if (!d) return;
         this.stats.unreliablePatches++;
@@ -255,6 +272,37 @@ export class Room<State extends Schema = Schema> {
       this.held = undefined;
       for (const h of held) this.dispatch(h.type, h.message);
     });
+  }
+
+  /**
+   * @internal The room comes back on another session (client.reconnect(room)): the same object, handlers and
+   * state; the full state that follows is applied with decodeResync, and the messages the server never got
+   * (it got up to `lastSeq`) are sent again.
+   */
+  rebind(link: RoomLink, lastSeq: number): void {
+    this.link = link;
+    this.reliableOrdered = link.channel('reliable-ordered');
+    this.left = undefined;
+    this.leaving = undefined;
+    this.held = [];
+    this.decoderOf?.expectState();
+    const { resend, lost } = this.outbox.since(lastSeq);
+    for (const frame of resend) {
+      try {
+        link.send(this.reliableOrdered, frame);
+      } catch (e) {
+        this.emitter.emit('error', e as Error);
+      }
+    }
+    if (lost > 0) {
+      this.emitter.emit(
+        'error',
+        new RoomError(
+          'lost-messages',
+          `room '${this.name}': ${lost} message(s) sent before the reconnection were not received by the server and can no longer be resent`,
+        ),
+      );
+    }
   }
 
   /** @internal Out of the room for good. */

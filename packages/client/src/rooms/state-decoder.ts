@@ -6,6 +6,8 @@
  *   or a decode that throws is a **desync**: the copy stops applying patches and asks for a resync; the
  *   full state that answers is applied with `decodeResync` (entries the copy holds and the server does not
  *   are removed, with their onRemove), so the copy is never silently wrong;
+ * - a DIGEST the server sends now and then (a hash of the state this client should have) is checked against
+ *   this copy: one that differs without any decoder error is a desync too;
  * - an unreliable patch is applied only if it is newer than the last one applied (its own sequence), and
  *   only once the reliable patch it was encoded after has been applied (one that arrives early waits; one
  *   that refers to something removed since is dropped without a desync: it is stale, not wrong);
@@ -13,6 +15,7 @@
  */
 
 import { Decoder, Reflection, type Schema } from '@colyseus/schema';
+import { stateDigest } from '@volley/protocol';
 import { serialNewer } from './serial.js';
 
 /** A Decoder that notices when it had to skip what it could not decode. */
@@ -80,6 +83,24 @@ export class StateDecoder<T extends Schema = Schema> {
     this.patch = patch;
     this.applyEarly();
     return true;
+  }
+
+  /** A full state is coming (a reconnection): patches are ignored until it is applied (with decodeResync). */
+  expectState(): void {
+    this.awaitingState = true;
+    this.early = undefined;
+  }
+
+  /**
+   * A DIGEST frame: whether this copy is what the server says it should be now. False is a desync the decoder
+   * could not see by itself (the caller resyncs).
+   */
+  checkDigest(digest: number): boolean {
+    if (this.awaitingState) return true;
+    if (stateDigest(this.state) === digest) return true;
+    this.desyncs++;
+    this.awaitingState = true;
+    return false;
   }
 
   /** An UNRELIABLE_PATCH frame: applied if newest and its basis is here; held if early; dropped if stale. */

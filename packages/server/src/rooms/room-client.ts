@@ -51,6 +51,8 @@ export class RoomClient<UserData = unknown, Auth = unknown> {
   lastSeq = 0;
   /** @internal Waiting for its full state (sent with the next patch). */
   needsState = false;
+  /** @internal Gets state digests (a client on Reflection cannot check them when the state has @unreliable fields). */
+  digests = true;
 
   /** @internal created by the room's runtime */
   constructor(

@@ -140,6 +140,7 @@ export class RoomHub {
         return;
       }
       m.rooms.set(runtime.roomNumber, client);
+      client.digests = runtime.digestsFor(frame.reflection);
       const joined = encodeRoomFrame({
         op: 'joined',
         request: frame.request,

@@ -87,6 +87,10 @@ export class RoomRuntime implements RoomClientHost {
   private readonly router = new MessageRouter<RoomMessageHandler, RoomAnyMessageHandler>();
   private sync: StateSync | undefined;
   private patchRate = 50;
+  private digestInterval = 2000;
+  private nextDigest = 0;
+  /** Something was sent since the last digest: the next one is worth sending. */
+  private digestDue = false;
   private unreliableRate: number | undefined;
   private patchTimer: ClockTimer | undefined;
   private unreliableTimer: ClockTimer | undefined;
@@ -415,16 +419,43 @@ export class RoomRuntime implements RoomClientHost {
       if (c.state !== 'joined' || this.held.has(c)) continue;
       (c.needsState ? behind : current).push(c);
     }
-    sync.encodePatch(current, (c, frame) => this.sendState(c as RoomClient, frame));
+    if (sync.encodePatch(current, (c, frame) => this.sendState(c as RoomClient, frame))) this.digestDue = true;
     for (const c of behind) {
       const frame = sync.fullState(c);
       if (this.sendState(c, frame)) {
+        this.digestDue = true;
         c.needsState = false;
         // Its full state holds everything its view shows now; what the view queued would arrive twice.
         if (c.view && !current.some((o) => o.view === c.view && !o.needsState)) c.view.changes.clear();
       }
     }
+    const now = this.host.env.now();
+    if (this.digestDue && this.digestInterval > 0 && now >= this.nextDigest) {
+      this.nextDigest = now + this.digestInterval;
+      this.digestDue = false;
+      const checked = current.filter((c) => c.digests && !c.needsState);
+      try {
+        sync.encodeDigests(checked, (c, frame) => this.sendState(c as RoomClient, frame));
+      } catch (e) {
+        this.host.report(e, undefined, `room '${this.name}' ${this.roomId}: a state digest`);
+      }
+    }
     if (this.unreliableRate === undefined) this.unreliablePatchNow();
+  }
+
+  /**
+   * How often clients are sent a digest of their state to check their copy against, ms (0: never): at the
+   * first patch tick past the interval after anything was sent (an idle room sends none).
+   */
+  setDigestInterval(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`digest interval must be ≥ 0 ms, got ${ms}`);
+    this.digestInterval = ms;
+    this.nextDigest = 0;
+  }
+
+  /** Whether a client that builds its classes from Reflection can check digests (Reflection has no @unreliable). */
+  digestsFor(wantsReflection: boolean): boolean {
+    return !wantsReflection || !this.sync?.hasUnreliableFields;
   }
 
   unreliablePatchNow(): void {

@@ -138,6 +138,14 @@ export abstract class Room<
     runtimeOf(this).setUnreliablePatchRate(ms);
   }
 
+  /**
+   * Every `ms` (default 2000), right after a patch, each client is sent a digest of the state it should
+   * have; a client whose copy differs resyncs. 0 turns it off.
+   */
+  setDigestInterval(ms: number): void {
+    runtimeOf(this).setDigestInterval(ms);
+  }
+
   /** Runs `step(dt)` every `interval` ms with a fixed `dt` (default 1000/60), catching up on late timers. */
   setSimulationInterval(step: ((dt: number) => void) | undefined, interval = 1000 / 60): void {
     runtimeOf(this).setSimulationInterval(step, interval);

@@ -13,8 +13,8 @@
  * things it has not seen yet rather than decoding it against an older state.
  */
 
-import { Encoder, Reflection, StateView, type Iterator, type Schema } from '@colyseus/schema';
-import { encodeRoomFrame } from '@volley/protocol';
+import { Decoder, Encoder, Reflection, StateView, type Iterator, type Schema } from '@colyseus/schema';
+import { encodeRoomFrame, stateDigest } from '@volley/protocol';
 
 /** Who gets state: the room's joined clients. */
 export interface StateReceiver {
@@ -22,6 +22,11 @@ export interface StateReceiver {
 }
 
 const NO_VIEW = Symbol('no view');
+
+/** TC39 decorator metadata's key (@colyseus/schema installs `Symbol.metadata` where the runtime has none). */
+function metadataKey(): symbol {
+  return (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata');
+}
 
 export class StateSync {
   readonly encoder: Encoder<Schema>;
@@ -31,10 +36,12 @@ export class StateSync {
   unreliableSeq = 0;
   /** Whether any type of the state has a filtered (`.view()`) field. */
   readonly hasFilters: boolean;
+  /** Whether any type of the state has an `@unreliable` field. */
+  readonly hasUnreliableFields: boolean;
   private reflectionBytes: Uint8Array | undefined;
   /** The full state without views, for clients without a view; valid until something is encoded or discarded. */
-  private fullCache: { frame: Uint8Array; sharedEnd: number; patch: number } | undefined;
-  private readonly fullBuffer = new Uint8Array(Encoder.BUFFER_SIZE);
+  private fullCache: { frame: Uint8Array; body: Uint8Array; sharedEnd: number; patch: number } | undefined;
+  private fullBuffer: Uint8Array = new Uint8Array(Encoder.BUFFER_SIZE);
 
   constructor(
     readonly state: Schema,
@@ -43,6 +50,10 @@ export class StateSync {
   ) {
     this.encoder = new Encoder(state);
     this.hasFilters = this.encoder.context.hasFilters;
+    this.hasUnreliableFields = [...this.encoder.context.schemas.keys()].some((klass) => {
+      const md = (klass as unknown as Record<symbol, Record<number, { unreliable?: boolean } | undefined> | undefined>)[metadataKey()];
+      return md !== undefined && Object.values(md).some((f) => f?.unreliable === true);
+    });
   }
 
   /** Reflection.encode of the state's types: what a client without the state's classes builds them from. */
@@ -88,19 +99,68 @@ export class StateSync {
 
   /** The full state for one receiver (a STATE room frame): everything, or everything its view lets it see. */
   fullState(receiver: StateReceiver): Uint8Array {
+    const shared = this.sharedFull();
+    if (!this.hasFilters || !receiver.view) return shared.frame;
+    return encodeRoomFrame({ op: 'state', room: this.room, patch: this.patch, body: this.viewFull(receiver.view) });
+  }
+
+  /** The full state without any view (its frame, and where the shared part ends in the buffer), cached. */
+  private sharedFull(): { frame: Uint8Array; body: Uint8Array; sharedEnd: number; patch: number } {
     if (!this.fullCache || this.fullCache.patch !== this.patch || this.encoder.hasUnreliableChanges) {
       const it: Iterator = { offset: 0 };
-      const body = this.encoder.encodeAll(it, this.fullBuffer);
+      const out = this.encoder.encodeAll(it, this.fullBuffer);
+      if (out.buffer !== this.fullBuffer.buffer) this.fullBuffer = new Uint8Array(out.buffer); // it grew
+      const body = out.slice();
       this.fullCache = {
         frame: encodeRoomFrame({ op: 'state', room: this.room, patch: this.patch, body }),
+        body,
         sharedEnd: it.offset,
         patch: this.patch,
       };
     }
-    if (!this.hasFilters || !receiver.view) return this.fullCache.frame;
-    const sharedEnd = this.fullCache.sharedEnd;
-    const body = this.encoder.encodeAllView(receiver.view, sharedEnd, { offset: sharedEnd }, this.fullBuffer);
-    return encodeRoomFrame({ op: 'state', room: this.room, patch: this.patch, body });
+    return this.fullCache;
+  }
+
+  private viewFull(view: StateView): Uint8Array {
+    const shared = this.sharedFull();
+    if (this.fullBuffer.length < shared.body.length + Encoder.BUFFER_SIZE)
+      this.fullBuffer = new Uint8Array(shared.body.length + Encoder.BUFFER_SIZE);
+    this.fullBuffer.set(shared.body);
+    return this.encoder.encodeAllView(view, shared.sharedEnd, { offset: shared.sharedEnd }, this.fullBuffer);
+  }
+
+  /**
+   * DIGEST frames (docs/protocol.md §9): a digest of the state each receiver should have now, one per
+   * distinct view, for clients to check their copy against. Call it right after a patch (the state must be
+   * what the patches so far describe). Without filters the state itself is walked; with them, what a fresh
+   * client would decode from the full state of that view.
+   */
+  encodeDigests(receivers: readonly StateReceiver[], deliver: (receiver: StateReceiver, frame: Uint8Array) => void): void {
+    this.perView(
+      receivers,
+      (view) => {
+        const digest = this.hasFilters ? this.decodedDigest(view ? this.viewFull(view) : this.sharedFull().body) : stateDigest(this.state);
+        const d = new Uint8Array(4);
+        new DataView(d.buffer).setUint32(0, digest);
+        return d;
+      },
+      (body) =>
+        encodeRoomFrame({
+          op: 'digest',
+          room: this.room,
+          patch: this.patch,
+          digest: new DataView(body.buffer, body.byteOffset, 4).getUint32(0),
+        }),
+      () => undefined,
+      deliver,
+    );
+  }
+
+  private decodedDigest(full: Uint8Array): number {
+    const Root = this.state.constructor as new () => Schema;
+    const scratch = new Decoder(new Root());
+    scratch.decode(full);
+    return stateDigest(scratch.state);
   }
 
   /**
