@@ -119,6 +119,7 @@ export interface ResolvedServerOptions {
   maxSendBuffer: number;
   maxRoomsPerSession: number;
   maxPendingJoins: number;
+  joinsPerSecond: number;
 }
 
 function atLeast(name: string, v: number, min: number): number {
@@ -181,5 +182,6 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     ),
     maxRoomsPerSession: positive('rooms.maxRoomsPerSession', o.rooms?.maxRoomsPerSession, ROOM_HUB_DEFAULTS.maxRoomsPerSession),
     maxPendingJoins: positive('rooms.maxPendingJoins', o.rooms?.maxPendingJoins, ROOM_HUB_DEFAULTS.maxPendingJoins),
+    joinsPerSecond: positive('rooms.joinsPerSecond', o.rooms?.joinsPerSecond, ROOM_HUB_DEFAULTS.joinsPerSecond, false),
   };
 }

@@ -136,7 +136,11 @@ export class Server implements SessionHost {
     );
     this.hub = new RoomHub(
       this.matchmaker,
-      { maxRoomsPerSession: this.options.maxRoomsPerSession, maxPendingJoins: this.options.maxPendingJoins },
+      {
+        maxRoomsPerSession: this.options.maxRoomsPerSession,
+        maxPendingJoins: this.options.maxPendingJoins,
+        joinsPerSecond: this.options.joinsPerSecond,
+      },
       this.options.maxMessageDepth,
       (peer, why) => {
         const s = this.clients.find((c) => c.id === peer.id);

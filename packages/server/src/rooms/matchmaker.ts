@@ -30,6 +30,8 @@ export interface MatchmakerOptions {
   presence?: Presence;
   /** This process's id in listings. Default: random. */
   processId?: string;
+  /** Rooms this process may run at once; past it a join that would create one fails (RoomUnavailable). Default 10 000. */
+  maxRooms?: number;
 }
 
 /** A seat held in a room: what a client needs to take it (`client.consumeSeatReservation`). */
@@ -62,6 +64,7 @@ export class Matchmaker implements RoomRuntimeHost {
   private readonly byNumber = new Map<number, RoomRuntime>();
   private nextNumber = 1;
   private closed = false;
+  private readonly maxRooms: number;
 
   constructor(
     private readonly host: MatchmakerHost,
@@ -70,6 +73,7 @@ export class Matchmaker implements RoomRuntimeHost {
     this.driver = options.driver ?? new MemoryDriver();
     this.presence = options.presence ?? new MemoryPresence();
     this.processId = options.processId ?? randomId(host.env, 12);
+    this.maxRooms = options.maxRooms ?? 10_000;
   }
 
   // ---- RoomRuntimeHost ------------------------------------------------------------------------
@@ -135,6 +139,7 @@ export class Matchmaker implements RoomRuntimeHost {
     const def = this.definitions.get(name);
     if (!def) throw new JoinError('UnknownRoomType', `no room type '${name}' is defined`);
     if (this.closed) throw new JoinError('RoomUnavailable', 'the server is shutting down');
+    if (this.rooms.size >= this.maxRooms) throw new JoinError('RoomUnavailable', `this server runs its maximum of ${this.maxRooms} rooms`);
     const merged = def.optionsFor(options);
     const number = this.nextNumber;
     this.nextNumber = this.nextNumber >= 0xffffffff ? 1 : this.nextNumber + 1;

@@ -6,7 +6,16 @@
  */
 
 import { encode } from '@msgpack/msgpack';
-import { channelIndex, DecodeError, decodeRoomFrame, decodeValue, encodeRoomFrame, JoinErrorCode, type RoomFrame } from '@volley/protocol';
+import {
+  channelIndex,
+  DecodeError,
+  decodeRoomFrame,
+  decodeValue,
+  encodeRoomFrame,
+  JoinErrorCode,
+  TokenBucket,
+  type RoomFrame,
+} from '@volley/protocol';
 import { JoinError } from './join-error.js';
 import type { JoinMethodName, Matchmaker } from './matchmaker.js';
 import type { RoomClient } from './room-client.js';
@@ -18,14 +27,18 @@ export interface RoomHubLimits {
   maxRoomsPerSession: number;
   /** Joins one session may have pending at once. Default 4. */
   maxPendingJoins: number;
+  /** Joins (and room listings) one session may ask for per second, bursts of twice that. Default 5. */
+  joinsPerSecond: number;
 }
 
-export const ROOM_HUB_DEFAULTS: RoomHubLimits = { maxRoomsPerSession: 8, maxPendingJoins: 4 };
+export const ROOM_HUB_DEFAULTS: RoomHubLimits = { maxRoomsPerSession: 8, maxPendingJoins: 4, joinsPerSecond: 5 };
 
 interface Membership {
   rooms: Map<number, RoomClient>;
   pending: number;
   ended: boolean;
+  /** Joins and listings it may still ask for (a session that creates and leaves rooms in a loop is slowed, not served). */
+  asks: TokenBucket;
 }
 
 export class RoomHub {
@@ -94,12 +107,20 @@ export class RoomHub {
 
   private membership(peer: RoomPeer): Membership {
     let m = this.members.get(peer);
-    if (!m) this.members.set(peer, (m = { rooms: new Map(), pending: 0, ended: false }));
+    if (!m) {
+      const rate = this.limits.joinsPerSecond;
+      m = { rooms: new Map(), pending: 0, ended: false, asks: new TokenBucket(rate, rate * 2, this.matchmaker.env.now()) };
+      this.members.set(peer, m);
+    }
     return m;
   }
 
   private async join(peer: RoomPeer, frame: Extract<RoomFrame, { op: 'join' }>): Promise<void> {
     const m = this.membership(peer);
+    if (!m.asks.take(1, this.matchmaker.env.now())) {
+      this.joinError(peer, frame.request, new JoinError('Limit', `over ${this.limits.joinsPerSecond} joins per second`));
+      return;
+    }
     if (m.rooms.size + m.pending >= this.limits.maxRoomsPerSession || m.pending >= this.limits.maxPendingJoins) {
       this.joinError(
         peer,
@@ -165,6 +186,10 @@ export class RoomHub {
 
   private async list(peer: RoomPeer, frame: Extract<RoomFrame, { op: 'list' }>): Promise<void> {
     let body: Uint8Array;
+    if (!this.membership(peer).asks.take(1, this.matchmaker.env.now())) {
+      this.sendTo(peer, encodeRoomFrame({ op: 'rooms', request: frame.request, body: encode([]) }));
+      return;
+    }
     try {
       const listings = await this.matchmaker.query({ name: frame.name || undefined, available: true, sort: { createdAt: 1 }, limit: 512 });
       body = encode(

@@ -93,6 +93,7 @@ export class RoomRuntime implements RoomClientHost {
   private digestDue = false;
   private unreliableRate: number | undefined;
   private patchTimer: ClockTimer | undefined;
+  private resyncTimer: ClockTimer | undefined;
   private unreliableTimer: ClockTimer | undefined;
   private simulation: SimulationLoop | undefined;
   private readonly reliableOrdered: number;
@@ -518,9 +519,16 @@ export class RoomRuntime implements RoomClientHost {
         return;
       }
       case 'resync':
+        // Answered at the next patch tick: however often a client asks, it costs one full state per tick.
         if (this.sync) {
           client.needsState = true;
-          this.patchNow();
+          // A room without a patch rate patches only when told: answer within 50 ms anyway, at most once per 50 ms.
+          if (this.patchRate === 0 && !this.resyncTimer) {
+            this.resyncTimer = this.clock.setTimeout(() => {
+              this.resyncTimer = undefined;
+              this.patchNow();
+            }, 50);
+          }
         }
         return;
       case 'leave':
