@@ -27,6 +27,8 @@ export { WebSocketClientTransport } from './transports/websocket.js';
 export { Room } from './rooms/room.js';
 export type { RoomEvents, RoomSendOptions, RoomStats } from './rooms/room.js';
 export { RoomError } from './rooms/room-error.js';
+export { InputSender } from './rooms/input-sender.js';
+export type { InputOptions } from './rooms/input-sender.js';
 export type { RoomErrorCode } from './rooms/room-error.js';
 export { ClientRooms } from './rooms/client-rooms.js';
 export type { RoomAvailable, StateClass } from './rooms/client-rooms.js';

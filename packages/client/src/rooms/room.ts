@@ -23,6 +23,7 @@ import {
   type RoomFrame,
   type Unsubscribe,
 } from '@volley/protocol';
+import { InputSender, type InputOptions } from './input-sender.js';
 import { Outbox } from './outbox.js';
 import { RoomError } from './room-error.js';
 import type { RoomLink } from './room-link.js';
@@ -66,6 +67,8 @@ export class Room<State extends Schema = Schema> {
   private left: { code: number; text: string } | undefined;
   private readonly outbox = new Outbox();
   private readonly warned = new Set<string>();
+  private readonly inputSenders: InputSender<Schema>[] = [];
+  private unreliableSequenced: number;
   private reliableOrdered: number;
   readonly stats: RoomStats = { fullStates: 0, patches: 0, unreliablePatches: 0, desyncs: 0, stateBytes: 0 };
 
@@ -83,6 +86,7 @@ export class Room<State extends Schema = Schema> {
     private readonly decoderOf: StateDecoder<State> | undefined,
   ) {
     this.reliableOrdered = link.channel('reliable-ordered');
+    this.unreliableSequenced = link.channel('unreliable-sequenced');
   }
 
   /** The live state (undefined for a room without one). */
@@ -174,6 +178,19 @@ export class Room<State extends Schema = Schema> {
     const frame = encodeRoomFrame({ op: 'send', room: this.roomNumber, seq, type, raw, body: raw ? message : encode(message ?? null) });
     this.link.send(channel, frame);
     if (seq > 0) this.outbox.keep(seq, frame);
+  }
+
+  /**
+   * This room's input sender (docs/rooms.md, "Inputs"): fill `input.value`, call `input.send()` each tick;
+   * the server's `onInput` gets every input once, in order, though packets are lost.
+   */
+  input<I extends Schema>(Input: new () => I, options: InputOptions = {}): InputSender<I> {
+    const sender = new InputSender(new Input(), options, (bytes) => {
+      if (this.left) throw new SendError('closed', `not in room '${this.name}' any more`);
+      this.link.send(this.unreliableSequenced, encodeRoomFrame({ op: 'input', room: this.roomNumber, body: bytes }));
+    });
+    this.inputSenders.push(sender);
+    return sender;
   }
 
   /** Leaves the room; resolves with the code of the leave (LeaveCode.Consented) once the server confirmed it. */
@@ -282,6 +299,8 @@ export class Room<State extends Schema = Schema> {
   rebind(link: RoomLink, lastSeq: number): void {
     this.link = link;
     this.reliableOrdered = link.channel('reliable-ordered');
+    this.unreliableSequenced = link.channel('unreliable-sequenced');
+    for (const s of this.inputSenders) s.restart();
     this.left = undefined;
     this.leaving = undefined;
     this.held = [];

@@ -51,6 +51,8 @@ export class RoomClient<UserData = unknown, Auth = unknown> {
   lastSeq = 0;
   /** @internal Waiting for its full state (sent with the next patch). */
   needsState = false;
+  /** The sequence number of the last input the room took from this client (0: none yet); a game echoes it in the state for reconciliation. */
+  lastInputSeq = 0;
   /** @internal Gets state digests (a client on Reflection cannot check them when the state has @unreliable fields). */
   digests = true;
 

@@ -29,6 +29,7 @@ import type { MatchmakerDriver } from './matchmaker-driver.js';
 import type { BroadcastOptions, JoinContext, Room, RoomAnyMessageHandler, RoomMessageHandler } from './room.js';
 import { messageFrame, RoomClient, type RoomClientHost } from './room-client.js';
 import { RoomClock, type ClockTimer } from './room-clock.js';
+import { RoomInputs, type InputHandler } from './room-input.js';
 import { randomId, type RoomEnvironment } from './room-environment.js';
 import { JoinError } from './join-error.js';
 import type { RoomListing } from './room-listing.js';
@@ -100,6 +101,7 @@ export class RoomRuntime implements RoomClientHost {
   private readonly unreliableSequenced: number;
   private readonly createdAt = Date.now();
   private readonly warnedTypes = new Set<string>();
+  private inputs: RoomInputs<Schema> | undefined;
 
   constructor(
     private readonly host: RoomRuntimeHost,
@@ -273,6 +275,7 @@ export class RoomRuntime implements RoomClientHost {
     client.peer = peer;
     client.state = 'joined';
     client.needsState = this.sync !== undefined;
+    this.inputs?.restart(client);
     hold?.resolve(client);
     const onReconnect = this.room.onReconnect;
     if (onReconnect) void this.hook(() => onReconnect.call(this.room, client), client, 'onReconnect');
@@ -534,9 +537,21 @@ export class RoomRuntime implements RoomClientHost {
       case 'leave':
         void this.remove(client, LeaveCode.Consented, '', true);
         return;
+      case 'input':
+        if (!this.inputs) return;
+        try {
+          this.inputs.receive(client, frame.body, (e) => this.host.report(e, client, `room '${this.name}': the input handler`));
+        } catch (e) {
+          this.host.report(e, client, `room '${this.name}': unusable inputs`);
+        }
+        return;
       default:
         return;
     }
+  }
+
+  onInput<I extends Schema>(Input: new () => I, handler: InputHandler<ReturnType<I['toJSON']>>): void {
+    this.inputs = new RoomInputs(Input, handler);
   }
 
   broadcast(type: string, message: unknown, options: BroadcastOptions): void {

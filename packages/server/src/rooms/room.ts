@@ -179,6 +179,15 @@ export abstract class Room<
     return runtimeOf(this).onMessage(type, handler as RoomAnyMessageHandler);
   }
 
+  /**
+   * Takes the clients' inputs (`room.input(Input).send()` on the client: @colyseus/schema's InputEncoder,
+   * the last few inputs in every unreliable packet): `handler` gets each input once, in order, as a plain
+   * object with its sequence number (also `client.lastInputSeq`, to echo in the state for reconciliation).
+   */
+  onInput<I extends Schema>(Input: new () => I, handler: (client: Client, input: ReturnType<I['toJSON']>, seq: number) => void): void {
+    runtimeOf(this).onInput(Input, handler as (client: RoomClient, input: ReturnType<I['toJSON']>, seq: number) => void);
+  }
+
   /** Sends a message to every joined client (but `except`), encoded once. */
   broadcast(type: string, message?: unknown, options: BroadcastOptions = {}): void {
     runtimeOf(this).broadcast(type, message, options);

@@ -139,7 +139,9 @@ export class StateSync {
     this.perView(
       receivers,
       (view) => {
-        const digest = this.hasFilters ? this.decodedDigest(view ? this.viewFull(view) : this.sharedFull().body) : stateDigest(this.state);
+        // Always of what a client decodes, never of the server's own objects: the wire is lossy for some types
+        // (t.number() sends 0.1 as a float32, NaN as 0), and the client can only have what the wire carries.
+        const digest = this.decodedDigest(view ? this.viewFull(view) : this.sharedFull().body);
         const d = new Uint8Array(4);
         new DataView(d.buffer).setUint32(0, digest);
         return d;
