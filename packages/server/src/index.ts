@@ -23,6 +23,8 @@ export type { ServerErrorCode } from './server-error.js';
 export { Room } from './rooms/room.js';
 export type { BroadcastOptions, JoinContext, RoomMessageHandler, RoomAnyMessageHandler, RoomMetadata } from './rooms/room.js';
 export { RoomClient } from './rooms/room-client.js';
+export { LobbyRoom } from './rooms/lobby-room.js';
+export type { LobbyEntry } from './rooms/lobby-room.js';
 export type { RoomClientState, RoomSendOptions } from './rooms/room-client.js';
 export { RoomClock } from './rooms/room-clock.js';
 export type { ClockTimer } from './rooms/room-clock.js';

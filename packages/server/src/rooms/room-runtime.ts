@@ -134,6 +134,11 @@ export class RoomRuntime implements RoomClientHost {
     return this.phase === 'open';
   }
 
+  get listings(): Pick<MatchmakerDriver, 'query' | 'watch'> {
+    const driver = this.host.driver;
+    return { query: (q) => driver.query(q), watch: (l) => driver.watch(l) };
+  }
+
   get tickHealth(): Readonly<TickHealth> | undefined {
     return this.simulation?.health;
   }

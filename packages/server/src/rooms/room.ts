@@ -23,6 +23,7 @@
 
 import type { Schema } from '@colyseus/schema';
 import type { Unsubscribe } from '@volley/protocol';
+import type { MatchmakerDriver } from './matchmaker-driver.js';
 import type { RoomClient, RoomSendOptions } from './room-client.js';
 import type { RoomClock } from './room-clock.js';
 import { runtimeOf } from './room-runtime.js';
@@ -114,6 +115,11 @@ export abstract class Room<
   /** The room's clock and timers (cleared when it is disposed). */
   get clock(): RoomClock {
     return runtimeOf(this).clock;
+  }
+
+  /** The matchmaker's listings (of every process sharing it): to query, and to watch for changes (a lobby does). */
+  get listings(): Pick<MatchmakerDriver, 'query' | 'watch'> {
+    return runtimeOf(this).listings;
   }
 
   /** The fixed-step simulation's health: steps run, run late, dropped; step durations. */
