@@ -13,7 +13,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('README', () => {
   it('shows the examples/hello files exactly as they are (the Chromium test runs those files)', () => {
     const blocks = [...readme.matchAll(/```\w+ file=(\S+)\n([\s\S]*?)```/g)];
-    expect(blocks.map((b) => b[1])).toEqual(['examples/hello/server.ts', 'examples/hello/client.ts', 'examples/hello/index.html']);
+    expect(blocks.map((b) => b[1])).toEqual([
+      'examples/hello/state.ts',
+      'examples/hello/server.ts',
+      'examples/hello/client.ts',
+      'examples/hello/index.html',
+    ]);
     for (const [, file, body] of blocks) expect(body, file).toBe(readFileSync(join(root, file!), 'utf8').replace(/\n*$/, '\n'));
   });
 

@@ -1,12 +1,34 @@
-// A Volley chat server that also serves the page. Build the page, then start it:
+// A Volley chat room, and the page, on one port. Build the page, then start it:
 //   npx vite build examples/hello && npx tsx examples/hello/server.ts
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { Server } from '@volley/server';
+import { Room, Server, type RoomClient } from '@volley/server';
+import { Chat, Line, Person } from './state.js';
+
+class ChatRoom extends Room<InstanceType<typeof Chat>> {
+  override onCreate() {
+    this.setState(new Chat());
+    this.onMessage('say', (client, text) => {
+      const me = this.state.people.get(client.sessionId)!;
+      me.said++;
+      this.state.lines.push(new Line().assign({ who: me.name, text: String(text).slice(0, 200) }));
+      if (this.state.lines.length > 50) this.state.lines.shift();
+    });
+  }
+  override onJoin(client: RoomClient) {
+    this.state.people.set(client.sessionId, new Person().assign({ name: `guest-${client.sessionId.slice(0, 4)}`, said: 0 }));
+  }
+  override onDrop(client: RoomClient) {
+    void this.allowReconnection(client, 30); // a reload (or a dead network) keeps your seat for 30 s
+  }
+  override onLeave(client: RoomClient) {
+    this.state.people.delete(client.sessionId);
+  }
+}
 
 export async function start(port: number, page = new URL('./dist/', import.meta.url)): Promise<Server> {
   const server = new Server({ port });
-  server.onMessage('chat', (_session, text) => server.broadcast('chat', text)); // to everyone, sender included
+  server.define('chat', ChatRoom);
   server.http.fallback = async (_req, res, path) => {
     const file = new URL(`.${path === '/' ? '/index.html' : path}`, page);
     const body = file.href.startsWith(page.href) ? await readFile(file).catch(() => null) : null;

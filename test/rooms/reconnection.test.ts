@@ -84,6 +84,10 @@ describe('reconnection', () => {
     expect(fresh.sessionId).toBe(room.sessionId);
     expect(fresh.state.seats.get(fresh.sessionId)?.got.toArray()).toEqual([42]);
     expect(server.clients.map((c) => c.state)).toEqual(['joined', 'joined']);
+    // The new Room numbers its messages on from the seat's last one: the server takes them, once.
+    fresh.send('n', 43);
+    await bed.settle();
+    expect(server.state.seats.get(fresh.sessionId)?.got.toArray()).toEqual([42, 43]);
   });
 
   it('takes the seat over while the server still thinks the old session is alive', async () => {

@@ -187,6 +187,7 @@ export class ClientRooms {
       }
     }
     const room = new Room<Schema>(this.link, f.room, f.roomId, f.roomName, f.sessionId, f.reconnectionToken, decoder);
+    room.continueAfter(f.lastSeq); // a seat taken back by token: the server has its numbers up to there
     p.room = room;
     this.rooms.set(f.room, room);
     this.settle(room);

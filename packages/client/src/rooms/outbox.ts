@@ -19,6 +19,11 @@ export class Outbox {
     return this.seq;
   }
 
+  /** A new Room in a seat that already sent up to `lastSeq` (a reconnection by token): number on from there. */
+  continueAfter(lastSeq: number): void {
+    if (lastSeq > this.seq) this.seq = lastSeq;
+  }
+
   keep(seq: number, frame: Uint8Array): void {
     this.kept.push({ seq, frame });
     this.bytes += frame.length;

@@ -105,6 +105,11 @@ export class Room<State extends Schema = Schema> {
     return (this.callbackStrategy ??= Callbacks.get<State>(this.decoderOf.decoder));
   }
 
+  /** @internal Its seat received up to `lastSeq` from an earlier Room (a reconnection by token): numbering goes on from there. */
+  continueAfter(lastSeq: number): void {
+    this.outbox.continueAfter(lastSeq);
+  }
+
   /** @internal Whether it has a state decoder (a revived room keeps its own). */
   get hasDecoder(): boolean {
     return this.decoderOf !== undefined;
