@@ -98,5 +98,5 @@ export {
   decodeRoomFrame,
 } from './room-frame.js';
 export type { RoomFrame, JoinMethod } from './room-frame.js';
-export { stateDigest } from './state-digest.js';
+export { stateDigest, metadataKey } from './state-digest.js';
 export { varintSize, writeVarint, readVarint, MAX_VARINT_SIZE } from './varint.js';

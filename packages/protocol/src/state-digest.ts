@@ -40,7 +40,7 @@ class Hash {
 }
 
 /** TC39 decorator metadata's key (@colyseus/schema installs `Symbol.metadata` where the runtime has none). */
-function metadataKey(): symbol {
+export function metadataKey(): symbol {
   return (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata');
 }
 

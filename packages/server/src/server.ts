@@ -99,6 +99,7 @@ export class Server implements SessionHost {
   readonly matchmaker: Matchmaker;
   private readonly hub: RoomHub;
   private readonly peers = new WeakMap<Session, RoomPeer>();
+  private readonly sessionOfPeer = new WeakMap<RoomPeer, Session>();
   private listening = false;
   private closing = false;
 
@@ -143,8 +144,8 @@ export class Server implements SessionHost {
       },
       this.options.maxMessageDepth,
       (peer, why) => {
-        const s = this.clients.find((c) => c.id === peer.id);
-        if (s) this.malformedMessage(s, `room frame: ${why}`);
+        const s = this.sessionOfPeer.get(peer);
+        if (s?.state === 'connected') this.malformedMessage(s, `room frame: ${why}`);
       },
       (peer) => ({ user: peer.user, session: peer.id, transport: peer.transport, remote: peer.remote }),
     );
@@ -507,12 +508,13 @@ export class Server implements SessionHost {
         rtt: () => session.connection.stats().rtt.smoothed,
       };
       this.peers.set(session, peer);
+      this.sessionOfPeer.set(peer, session);
     }
     return peer;
   }
 
   private roomFailed(error: unknown, peer: RoomPeer | undefined, what: string): void {
-    const session = peer ? this.clients.find((c) => c.id === peer.id) : undefined;
+    const session = peer && this.sessionOfPeer.get(peer);
     const text = error instanceof Error ? error.message : String(error);
     const e = new ServerError('room-failed', `${what} failed: ${text}`, session, { cause: error });
     if (session) this.report(e);

@@ -14,7 +14,7 @@
  */
 
 import { Decoder, Encoder, Reflection, StateView, type Iterator, type Schema } from '@colyseus/schema';
-import { encodeRoomFrame, stateDigest } from '@volley/protocol';
+import { encodeRoomFrame, metadataKey, stateDigest } from '@volley/protocol';
 
 /** Who gets state: the room's joined clients. */
 export interface StateReceiver {
@@ -22,11 +22,6 @@ export interface StateReceiver {
 }
 
 const NO_VIEW = Symbol('no view');
-
-/** TC39 decorator metadata's key (@colyseus/schema installs `Symbol.metadata` where the runtime has none). */
-function metadataKey(): symbol {
-  return (Symbol as { metadata?: symbol }).metadata ?? Symbol.for('Symbol.metadata');
-}
 
 export class StateSync {
   readonly encoder: Encoder<Schema>;
@@ -88,9 +83,11 @@ export class StateSync {
     const sharedEnd = it.offset;
     this.perView(
       receivers,
-      (view) => (view ? encoder.encodeView(view, sharedEnd, it) : shared),
-      (body) => encodeRoomFrame({ op: 'patch', room: this.room, patch, body }),
-      () => (it.offset = sharedEnd),
+      (view) => {
+        const body = view ? encoder.encodeView(view, sharedEnd, it) : shared;
+        it.offset = sharedEnd; // the view's bytes are copied out below: the next view may reuse the space
+        return body.length > 0 ? encodeRoomFrame({ op: 'patch', room: this.room, patch, body }) : null;
+      },
       deliver,
     );
     encoder.discardChanges();
@@ -132,8 +129,8 @@ export class StateSync {
   /**
    * DIGEST frames (docs/protocol.md §9): a digest of the state each receiver should have now, one per
    * distinct view, for clients to check their copy against. Call it right after a patch (the state must be
-   * what the patches so far describe). Without filters the state itself is walked; with them, what a fresh
-   * client would decode from the full state of that view.
+   * what the patches so far describe). What is hashed is what a fresh client decodes from the full state
+   * of that view.
    */
   encodeDigests(receivers: readonly StateReceiver[], deliver: (receiver: StateReceiver, frame: Uint8Array) => void): void {
     this.perView(
@@ -142,18 +139,8 @@ export class StateSync {
         // Always of what a client decodes, never of the server's own objects: the wire is lossy for some types
         // (t.number() sends 0.1 as a float32, NaN as 0), and the client can only have what the wire carries.
         const digest = this.decodedDigest(view ? this.viewFull(view) : this.sharedFull().body);
-        const d = new Uint8Array(4);
-        new DataView(d.buffer).setUint32(0, digest);
-        return d;
+        return encodeRoomFrame({ op: 'digest', room: this.room, patch: this.patch, digest });
       },
-      (body) =>
-        encodeRoomFrame({
-          op: 'digest',
-          room: this.room,
-          patch: this.patch,
-          digest: new DataView(body.buffer, body.byteOffset, 4).getUint32(0),
-        }),
-      () => undefined,
       deliver,
     );
   }
@@ -184,9 +171,11 @@ export class StateSync {
     const sharedEnd = it.offset;
     this.perView(
       receivers,
-      (view) => (view ? encoder.encodeUnreliableView(view, sharedEnd, it) : shared),
-      (body) => encodeRoomFrame({ op: 'unreliable-patch', room: this.room, seq, basis, body }),
-      () => (it.offset = sharedEnd),
+      (view) => {
+        const body = view ? encoder.encodeUnreliableView(view, sharedEnd, it) : shared;
+        it.offset = sharedEnd;
+        return body.length > 0 ? encodeRoomFrame({ op: 'unreliable-patch', room: this.room, seq, basis, body }) : null;
+      },
       deliver,
     );
     encoder.discardUnreliableChanges();
@@ -195,14 +184,11 @@ export class StateSync {
 
   /**
    * One frame per distinct view (one for every receiver without a view), each built once and handed to every
-   * receiver with that view; an empty body sends nothing. `rewind` lets the next view reuse the encoder's
-   * buffer past the shared part (each view's bytes are copied out into its frame first).
+   * receiver with that view; a view whose frame is null gets nothing.
    */
   private perView(
     receivers: readonly StateReceiver[],
-    encode: (view: StateView | undefined) => Uint8Array,
-    frame: (body: Uint8Array) => Uint8Array,
-    rewind: () => void,
+    frameFor: (view: StateView | undefined) => Uint8Array | null,
     deliver: (receiver: StateReceiver, frame: Uint8Array) => void,
   ): void {
     const frames = new Map<StateView | typeof NO_VIEW, Uint8Array | null>();
@@ -210,12 +196,7 @@ export class StateSync {
       const view = this.hasFilters ? r.view : undefined;
       const key = view ?? NO_VIEW;
       let f = frames.get(key);
-      if (f === undefined) {
-        const body = encode(view);
-        f = body.length > 0 ? frame(body) : null;
-        rewind();
-        frames.set(key, f);
-      }
+      if (f === undefined) frames.set(key, (f = frameFor(view)));
       if (f) deliver(r, f);
     }
   }
