@@ -5,6 +5,7 @@
 
 import os from 'node:os';
 import { runProtocolBench } from './protocol.bench.js';
+import { roomsTable, runRoomsBench } from './rooms.bench.js';
 import { runTransportsBench, transportsTable } from './transports.bench.js';
 import { runUdpSealBench, udpSealTable } from './udp-seal.bench.js';
 
@@ -59,6 +60,11 @@ console.error(udpSealTable(udpSeal));
 console.error(`timing: ${udpSeal.method}`);
 console.error(`allocations: ${udpSeal.allocationMethod}`);
 console.error(udpSeal.tlsSkipped === undefined ? `tls: ${udpSeal.tlsMethod}\n` : `tls: skipped (${udpSeal.tlsSkipped})\n`);
+const rooms = await runRoomsBench();
+console.error(`rooms against Colyseus 0.18 (a server process and a bots process per case, ${rooms.seconds.toFixed(1)} s):`);
+console.error(roomsTable(rooms));
+console.error(`method: ${rooms.method}\n`);
+if (rooms.cases.some((c) => c.error !== undefined)) process.exitCode = 1;
 console.log(
   JSON.stringify({
     node: process.version,
@@ -69,5 +75,6 @@ console.log(
     ...protocol,
     transports,
     udpSeal,
+    rooms,
   }),
 );
