@@ -4,8 +4,9 @@
  * and the same N bots, each sending an input every tick and timing every state change. Per case a fresh
  * server process (rooms/server-process.ts) and a fresh bots process (rooms/bots-process.ts), on 127.0.0.1
  * only; the figures are taken over MEASURE_MS after WARMUP_MS, in the server process (CPU, bytes, ticks,
- * patch time) and in the bots process (mutation-to-callback time). Cases: Colyseus on its WebSocket
- * transport; Volley on WebSocket; Volley on UDP. Every child is told to exit, and killed by its PID if it
+ * patch time) and in the bots process (mutation-to-callback time). Cases: the floor (a bare `ws` server
+ * that sends each tick's schema patch to every client and reads inputs, nothing else: what any WebSocket
+ * server in Node pays for this traffic); Colyseus on its WebSocket transport; Volley on WebSocket and on UDP. Every child is told to exit, and killed by its PID if it
  * has not MAX_EXIT_MS later; every wait is bounded. Figures only: nothing here asserts on speed.
  */
 
@@ -30,7 +31,7 @@ export interface BotFigures {
 
 export interface RoomsCase {
   name: string;
-  framework: 'colyseus' | 'volley';
+  framework: 'colyseus' | 'volley' | 'bare-ws';
   transport: 'websocket' | 'udp';
   clients: number;
   joined?: number;
@@ -60,6 +61,7 @@ export interface RoomsBenchResult {
 }
 
 const SPECS: Array<Pick<RoomsCase, 'name' | 'framework' | 'transport'>> = [
+  { name: 'floor: bare ws + schema', framework: 'bare-ws', transport: 'websocket' },
   { name: 'colyseus 0.18 websocket', framework: 'colyseus', transport: 'websocket' },
   { name: 'volley websocket', framework: 'volley', transport: 'websocket' },
   { name: 'volley udp', framework: 'volley', transport: 'udp' },
@@ -144,21 +146,32 @@ async function runCase(spec: Pick<RoomsCase, 'name' | 'framework' | 'transport'>
   return result;
 }
 
+function ratio(c: RoomsCase, base: RoomsCase): RoomsRatios | undefined {
+  if (!c.server || !c.bots || !base.server || !base.bots) return undefined;
+  return {
+    clients: c.clients,
+    versus: `${c.name} / ${base.name}`,
+    clientsPerCore: c.server.clientsPerCore / base.server.clientsPerCore,
+    bytesOutPerClient: c.server.bytesOutPerClientSecond / base.server.bytesOutPerClientSecond,
+    patchP50: c.server.patchMs.p50 / base.server.patchMs.p50,
+    callbackP50: c.bots.mutationToCallbackMs.p50 / base.bots.mutationToCallbackMs.p50,
+    callbackP99: c.bots.mutationToCallbackMs.p99 / base.bots.mutationToCallbackMs.p99,
+  };
+}
+
+/** Volley against Colyseus, then Colyseus and Volley against the floor, per client count. */
 function ratios(cases: RoomsCase[]): RoomsRatios[] {
   const out: RoomsRatios[] = [];
-  for (const c of cases) {
-    if (c.framework !== 'volley' || !c.server || !c.bots) continue;
-    const base = cases.find((b) => b.framework === 'colyseus' && b.clients === c.clients);
-    if (!base?.server || !base.bots) continue;
-    out.push({
-      clients: c.clients,
-      versus: `${c.name} / ${base.name}`,
-      clientsPerCore: c.server.clientsPerCore / base.server.clientsPerCore,
-      bytesOutPerClient: c.server.bytesOutPerClientSecond / base.server.bytesOutPerClientSecond,
-      patchP50: c.server.patchMs.p50 / base.server.patchMs.p50,
-      callbackP50: c.bots.mutationToCallbackMs.p50 / base.bots.mutationToCallbackMs.p50,
-      callbackP99: c.bots.mutationToCallbackMs.p99 / base.bots.mutationToCallbackMs.p99,
-    });
+  for (const clients of new Set(cases.map((c) => c.clients))) {
+    const at = cases.filter((c) => c.clients === clients);
+    const colyseus = at.find((c) => c.framework === 'colyseus');
+    const floor = at.find((c) => c.framework === 'bare-ws');
+    const volley = at.filter((c) => c.framework === 'volley');
+    const pairs = [...volley.map((v) => [v, colyseus] as const), ...[colyseus, ...volley].map((c) => [c, floor] as const)];
+    for (const [c, base] of pairs) {
+      const r = c && base ? ratio(c, base) : undefined;
+      if (r) out.push(r);
+    }
   }
   return out;
 }

@@ -3,10 +3,10 @@
 import type { Server as HttpServer } from 'node:http';
 import type { ServerMeter } from './server-meter.js';
 
-export type ServerKind = 'colyseus' | 'volley';
+export type ServerKind = 'colyseus' | 'volley' | 'bare-ws';
 
 export interface BenchServer {
-  /** What a bot connects to: the ws:// URL of Colyseus, the http:// URL of Volley. */
+  /** What a bot connects to: a ws:// URL (Colyseus, bare ws), the http:// URL of Volley. */
   url: string;
   /** Clients in the room now. */
   clients(): number;

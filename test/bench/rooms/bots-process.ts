@@ -1,13 +1,16 @@
 /**
  * The bots of the rooms benchmark (forked by rooms.bench.ts): `bots-process.ts <kind> <transport> <url> <n>`.
- * N real clients (@colyseus/sdk or @volley/client) join the one bench room, then each sends an input every
+ * N real clients (@colyseus/sdk, @volley/client, or for bare-ws a `ws` client with a schema Decoder) join the one bench room, then each sends an input every
  * tick and times every state change: wall clock now − the state's `stamp` (when the server made the tick's
  * mutations) is the mutation-to-callback time. Sends { joined, failures, joinMs } once all joins settled,
  * then answers 'start' (begin measuring), 'stop' (send the figures), 'exit'. Exits on its own when the parent
  * goes away or after MAX_LIFE_MS.
  */
 
+import { Decoder } from '@colyseus/schema';
 import { Client as ColyseusClient } from '@colyseus/sdk';
+import { encode } from '@msgpack/msgpack';
+import { WebSocket } from 'ws';
 import { connect } from '@volley/client';
 import { BenchState, INPUT_TYPE, ROOM_NAME, TICK_MS, wallClock } from './bench-state.js';
 import { percentiles } from './server-meter.js';
@@ -23,8 +26,8 @@ interface Bot {
 
 const [kind, transport, url, count] = process.argv.slice(2);
 const n = Number(count);
-if (process.send === undefined || !url || !(n > 0) || (kind !== 'colyseus' && kind !== 'volley')) {
-  console.error(`usage (forked with IPC): bots-process.ts colyseus|volley websocket|udp <url> <n>`);
+if (process.send === undefined || !url || !(n > 0) || (kind !== 'colyseus' && kind !== 'volley' && kind !== 'bare-ws')) {
+  console.error(`usage (forked with IPC): bots-process.ts colyseus|volley|bare-ws websocket|udp <url> <n>`);
   process.exit(2);
 }
 
@@ -57,6 +60,28 @@ async function joinVolley(): Promise<Bot> {
     await client.close();
     throw e;
   }
+}
+
+/** The floor's client: the first message is the full state, every one after a patch. */
+function joinBareWs(): Promise<Bot> {
+  return new Promise<Bot>((resolve, reject) => {
+    const ws = new WebSocket(url!);
+    ws.binaryType = 'nodebuffer';
+    const decoder = new Decoder(new BenchState());
+    const input = encode({ x: 1, y: 2 });
+    let joined = false;
+    ws.on('error', (e) => joined || reject(e));
+    ws.on('message', (data: Buffer) => {
+      decoder.decode(data);
+      onState(decoder.state);
+      if (joined) return;
+      joined = true;
+      resolve({
+        send: () => ws.send(input),
+        leave: () => new Promise<void>((r) => (ws.once('close', () => r()), ws.close())),
+      });
+    });
+  });
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -104,7 +129,7 @@ process.on('message', (command: string) => {
   } else if (command === 'exit') void exit(0);
 });
 
-const join = kind === 'colyseus' ? joinColyseus : joinVolley;
+const join = kind === 'colyseus' ? joinColyseus : kind === 'bare-ws' ? joinBareWs : joinVolley;
 for (let i = 0; i < n; i += JOIN_BATCH) {
   await Promise.all(
     Array.from({ length: Math.min(JOIN_BATCH, n - i) }, async () => {

@@ -1,5 +1,6 @@
 /**
- * A server process of the rooms benchmark (forked by rooms.bench.ts): `server-process.ts <kind> <transport>`.
+ * A server process of the rooms benchmark (forked by rooms.bench.ts): `server-process.ts <kind> <transport>`
+ * (kind: colyseus, volley or bare-ws).
  * It starts the server, sends { ready, url }, then answers the parent's commands: 'start' (begin measuring),
  * 'stop' (send the figures), 'exit' (close and exit). It exits on its own when the parent goes away or after
  * MAX_LIFE_MS, whichever comes first. With VOLLEY_BENCH_CPU_PROF=<dir> it writes a V8 CPU profile of the
@@ -9,6 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
+import { startBareWs } from './bare-ws-server.js';
 import type { BenchServer, StartServer } from './bench-server.js';
 import { TICK_MS } from './bench-state.js';
 import { startColyseus } from './colyseus-server.js';
@@ -21,13 +23,15 @@ export type ServerCommand = 'start' | 'stop' | 'exit';
 
 const [kind, transport] = process.argv.slice(2);
 const start: StartServer | undefined =
-  kind === 'colyseus'
-    ? startColyseus
-    : kind === 'volley' && (transport === 'websocket' || transport === 'udp')
-      ? volleyServer(transport)
-      : undefined;
+  kind === 'bare-ws'
+    ? startBareWs
+    : kind === 'colyseus'
+      ? startColyseus
+      : kind === 'volley' && (transport === 'websocket' || transport === 'udp')
+        ? volleyServer(transport)
+        : undefined;
 if (start === undefined || process.send === undefined) {
-  console.error(`usage (forked with IPC): server-process.ts colyseus|volley websocket|udp (got ${kind} ${transport})`);
+  console.error(`usage (forked with IPC): server-process.ts colyseus|volley|bare-ws websocket|udp (got ${kind} ${transport})`);
   process.exit(2);
 }
 
