@@ -6,6 +6,7 @@
  */
 
 import { schema, t } from '@colyseus/schema';
+import { Random } from '@volley/protocol';
 
 export const BenchPlayer = schema({ x: t.float32(), y: t.float32(), angle: t.float32(), hp: t.uint8() }, 'BenchPlayer');
 export const BenchState = schema({ players: t.map(BenchPlayer), stamp: t.float64() }, 'BenchState');
@@ -24,15 +25,10 @@ export function wallClock(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** mulberry32: a small seeded PRNG, so both servers make the same moves. */
+/** The same seeded moves on every server. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.float();
 }
 
 /** Fills a new state with PLAYERS players. */
