@@ -1,5 +1,5 @@
 /**
- * The docs' examples run as shown: every ```ts example block of docs/sdk.md and docs/rooms.md is written to a file and run (real
+ * The docs' examples run as shown: every ```ts example block of docs/sdk.md, docs/rooms.md and docs/netcode.md is written to a file and run (real
  * servers and clients on 127.0.0.1), and each `console.log(…); // → text` must print exactly `text`, in order.
  */
 
@@ -24,6 +24,7 @@ function examples(doc: string): { name: string; code: string; expected: string[]
 describe.each([
   ['docs/sdk.md', 5],
   ['docs/rooms.md', 1],
+  ['docs/netcode.md', 3],
 ])('%s', (doc, least) => {
   const all = examples(doc);
   it('has examples', () => expect(all.length).toBeGreaterThan(least));

@@ -33,7 +33,16 @@ export type { RoomErrorCode } from './rooms/room-error.js';
 export { ClientRooms } from './rooms/client-rooms.js';
 export type { RoomAvailable, StateClass } from './rooms/client-rooms.js';
 export type { RoomLink } from './rooms/room-link.js';
-export { LeaveCode } from '@volley/protocol';
+export { LeaveCode, SnapshotBuffer, lerp, lerpAngle } from '@volley/protocol';
+export type { Interpolate, SampleInfo } from '@volley/protocol';
+export { Interpolator } from './netcode/interpolator.js';
+export type { InterpolatorOptions, InterpolatorStats } from './netcode/interpolator.js';
+export { InterpolationDelay } from './netcode/interpolation-delay.js';
+export type { InterpolationDelayOptions } from './netcode/interpolation-delay.js';
+export { Predictor } from './netcode/predictor.js';
+export type { PredictorOptions, PredictorStats } from './netcode/predictor.js';
+export { ServerClock } from './netcode/server-clock.js';
+export type { ServerClockOptions } from './netcode/server-clock.js';
 
 /** The browser's transports, best first. */
 export const BROWSER_TRANSPORTS: readonly TransportKind[] = ['webrtc', 'websocket', 'polling'];

@@ -100,3 +100,8 @@ export {
 export type { RoomFrame, JoinMethod } from './room-frame.js';
 export { stateDigest, metadataKey } from './state-digest.js';
 export { varintSize, writeVarint, readVarint, MAX_VARINT_SIZE } from './varint.js';
+
+// Netcode building blocks shared by client and server (docs/netcode.md).
+export { SnapshotBuffer } from './netcode/snapshot-buffer.js';
+export type { Interpolate, SampleInfo } from './netcode/snapshot-buffer.js';
+export { lerp, lerpAngle } from './netcode/lerp.js';

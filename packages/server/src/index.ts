@@ -45,3 +45,5 @@ export type { RoomPeer } from './rooms/room-peer.js';
 export { nodeRoomEnvironment } from './rooms/room-environment.js';
 export type { RoomEnvironment } from './rooms/room-environment.js';
 export type { RoomRuntime } from './rooms/room-runtime.js';
+export { LagCompensation } from './netcode/lag-compensation.js';
+export type { LagCompensationOptions, Rewound } from './netcode/lag-compensation.js';
