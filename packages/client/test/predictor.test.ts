@@ -67,5 +67,10 @@ describe('Predictor', () => {
     p.enabled = true;
     expect(p.state).toEqual({ x: 4, y: 0 }); // 1 + inputs 3, 4, 5 (2 was forgotten)
     expect(() => new Predictor({}, { apply: (s) => s, maxPending: 0 })).toThrow(RangeError);
+    // Numbers of the caller's (an InputSender's): increasing, else refused.
+    const q = new Predictor<P, Move>({ x: 0, y: 0 }, { apply: step });
+    expect(q.input({ dx: 1, dy: 0 }, 7)).toBe(7);
+    expect(() => q.input({ dx: 1, dy: 0 }, 7)).toThrow(RangeError);
+    expect(q.input({ dx: 1, dy: 0 })).toBe(8);
   });
 });

@@ -57,9 +57,13 @@ export class Predictor<S, I> {
     return this.seq;
   }
 
-  /** Applies an input locally and returns its number: send it with the input, the server echoes it when applied. */
-  input(input: I): number {
-    const seq = ++this.seq;
+  /**
+   * Applies an input locally and returns its number: send it with the input, the server echoes it when
+   * applied. Pass `seq` to use a number of your own (`room.input(…).send()`'s); it must be above the last.
+   */
+  input(input: I, seq = this.seq + 1): number {
+    if (!Number.isSafeInteger(seq) || seq <= this.seq) throw new RangeError(`input number ${seq} is not above the last (${this.seq})`);
+    this.seq = seq;
     this.pending.push({ seq, input });
     if (this.pending.length > this.maxPending) {
       this.pending.shift();

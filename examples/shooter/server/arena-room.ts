@@ -1,0 +1,185 @@
+// The sample shooter's room: an authoritative 60 Hz simulation, 20 Hz patches, inputs on the unreliable
+// channel (room.input), shots judged against where the targets were when the shooter saw them (lag
+// compensation, switchable), shot events on the reliable-ordered channel, server-side bots, and seats
+// held for 10 s so a player who drops comes back with its entity and score.
+import { lerp } from '@volley/protocol';
+import { LagCompensation, Room, type RoomClient } from '@volley/server';
+import {
+  ARENA,
+  DAMAGE,
+  FIRE_COOLDOWN_MS,
+  MAX_HP,
+  MAX_REWIND_MS,
+  PATCH_MS,
+  PLAYER_COLORS,
+  PLAYER_RADIUS,
+  RESPAWN_MS,
+  SHOT_RANGE,
+  TICK_MS,
+  playerName,
+} from '../shared/arena.js';
+import { firstHit, type Circle } from '../shared/hitscan.js';
+import { isShoot, type ShotEvent } from '../shared/messages.js';
+import { step } from '../shared/movement.js';
+import { Arena, Controls, Player } from '../shared/state.js';
+import { BotBrain, type BotBrainOptions } from './bot-brain.js';
+
+export interface ArenaOptions {
+  /** Server-side bots to fill the match with (default 2). */
+  bots?: number;
+  /** Judge shots where the shooter saw the targets (default true); off: where they are now. */
+  lagCompensation?: boolean;
+  /** For tests: the bots' brains (seeded, a target that does not shoot). */
+  botBrain?: BotBrainOptions;
+  /** Seconds a dropped player's seat is held (default 10). */
+  reconnectSeconds?: number;
+}
+
+interface Bot {
+  id: string;
+  brain: BotBrain;
+}
+
+const between = (a: Circle, b: Circle, t: number): Circle => ({ x: lerp(a.x, b.x, t), y: lerp(a.y, b.y, t), r: a.r });
+
+export class ArenaRoom extends Room<Arena> {
+  lagCompensation = true;
+  private readonly history = new LagCompensation<Circle>({ interpolate: between, maxRewind: MAX_REWIND_MS });
+  private readonly lastShot = new Map<string, number>();
+  private readonly bots: Bot[] = [];
+  private joined = 0;
+  private shots = 0;
+  private reconnectSeconds = 10;
+
+  override onCreate(options: ArenaOptions = {}): void {
+    this.setState(new Arena());
+    this.lagCompensation = options.lagCompensation ?? true;
+    this.reconnectSeconds = options.reconnectSeconds ?? 10;
+    this.setPatchRate(PATCH_MS);
+    this.onInput(Controls, (client, controls, seq) => {
+      const p = this.state.players.get(client.sessionId);
+      if (!p) return;
+      p.lastInput = seq; // applied (or refused while dead): the client reconciles from here
+      if (p.hp === 0) return;
+      const next = step(p, controls);
+      p.x = next.x;
+      p.y = next.y;
+      if (Number.isFinite(controls.angle)) p.angle = controls.angle;
+    });
+    this.onMessage('shoot', (client, message) => {
+      if (isShoot(message)) this.fire(client.sessionId, message.angle, message.viewTime);
+    });
+    for (let i = 0; i < (options.bots ?? 2); i++) this.addBot(options.botBrain);
+    this.setSimulationInterval(() => this.tick(), TICK_MS);
+  }
+
+  override onJoin(client: RoomClient): void {
+    this.spawn(client.sessionId, false);
+  }
+
+  override onDrop(client: RoomClient): void {
+    void this.allowReconnection(client, this.reconnectSeconds).catch(() => {});
+  }
+
+  override onLeave(client: RoomClient): void {
+    this.state.players.delete(client.sessionId);
+    this.lastShot.delete(client.sessionId);
+  }
+
+  /** A shot by `id`: judged against the targets as the shooter saw them at `viewTime` (if compensating). */
+  fire(id: string, angle: number, viewTime: number): ShotEvent | undefined {
+    const shooter = this.state.players.get(id);
+    const now = this.clock.currentTime;
+    if (!shooter || shooter.hp === 0 || !Number.isFinite(angle)) return undefined;
+    if (now - (this.lastShot.get(id) ?? -Infinity) < FIRE_COOLDOWN_MS) return undefined;
+    this.lastShot.set(id, now);
+    const rewound = this.lagCompensation ? this.history.rewind(viewTime, now) : { rewound: 0, clamped: false, hitboxes: this.hitboxes() };
+    // The shooter fires from where it is now; the others are where the shooter saw them.
+    const living = [...rewound.hitboxes].filter(([pid]) => (this.state.players.get(pid)?.hp ?? 0) > 0);
+    const hit = firstHit(shooter.x, shooter.y, angle, SHOT_RANGE, living, id);
+    const event: ShotEvent = {
+      id: ++this.shots,
+      shooter: id,
+      x: shooter.x,
+      y: shooter.y,
+      angle,
+      damage: 0,
+      rewound: Math.round(rewound.rewound),
+      clamped: rewound.clamped,
+      kill: false,
+    };
+    const target = hit ? this.state.players.get(hit.id) : undefined;
+    if (hit && target) {
+      event.target = hit.id;
+      event.damage = Math.min(DAMAGE, target.hp);
+      target.hp -= event.damage;
+      if (target.hp === 0) {
+        event.kill = true;
+        shooter.score++;
+        target.deaths++;
+        target.respawnAt = now + RESPAWN_MS;
+      }
+    }
+    this.broadcast('shot', event);
+    return event;
+  }
+
+  private tick(): void {
+    const now = this.clock.currentTime;
+    this.state.time = now;
+    for (const [id, p] of this.state.players) {
+      if (p.hp === 0 && p.respawnAt > 0 && now >= p.respawnAt) this.respawn(p);
+      const client = this.clients.find((c) => c.sessionId === id);
+      if (client) p.rtt = Math.min(65_535, Math.round(client.rtt));
+    }
+    for (const bot of this.bots) this.drive(bot, now);
+    this.history.record(now, this.hitboxes());
+  }
+
+  private drive(bot: Bot, now: number): void {
+    const self = this.state.players.get(bot.id);
+    if (!self || self.hp === 0) return;
+    const others = [...this.state.players].map(([id, p]) => ({ id, x: p.x, y: p.y, alive: p.hp > 0 }));
+    const d = bot.brain.decide({ self: { id: bot.id, x: self.x, y: self.y }, others, now });
+    const next = step(self, d);
+    self.x = next.x;
+    self.y = next.y;
+    self.angle = d.angle;
+    if (d.fire) this.fire(bot.id, d.angle, now);
+  }
+
+  private hitboxes(): [string, Circle][] {
+    return [...this.state.players].map(([id, p]) => [id, { x: p.x, y: p.y, r: PLAYER_RADIUS }]);
+  }
+
+  private addBot(brain?: BotBrainOptions): void {
+    const id = `bot-${this.bots.length + 1}`;
+    this.bots.push({ id, brain: new BotBrain(brain) });
+    this.spawn(id, true);
+  }
+
+  private spawn(id: string, bot: boolean): void {
+    const index = this.joined++;
+    const p = new Player().assign({
+      name: bot ? `${playerName(index)} (bot)` : playerName(index),
+      color: PLAYER_COLORS[index % PLAYER_COLORS.length]!,
+      bot,
+      angle: 0,
+      hp: MAX_HP,
+      score: 0,
+      deaths: 0,
+      lastInput: 0,
+      rtt: 0,
+      respawnAt: 0,
+      // Spread out along the arena: A left, B in the middle, C right, …
+      x: ARENA.width * (0.2 + 0.3 * (index % 3)),
+      y: ARENA.height * (0.35 + 0.15 * (Math.floor(index / 3) % 3)),
+    });
+    this.state.players.set(id, p);
+  }
+
+  private respawn(p: Player): void {
+    p.hp = MAX_HP;
+    p.respawnAt = 0;
+  }
+}
