@@ -1,8 +1,7 @@
 // A Volley chat room, and the page, on one port. Build the page, then start it:
 //   npx vite build examples/hello && npx tsx examples/hello/server.ts
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { Room, Server, type RoomClient } from '@volley/server';
+import { Room, Server, staticFiles, type RoomClient } from '@volley/server';
 import { Chat, Line, Person } from './state.js';
 
 class ChatRoom extends Room<InstanceType<typeof Chat>> {
@@ -29,12 +28,7 @@ class ChatRoom extends Room<InstanceType<typeof Chat>> {
 export async function start(port: number, page = new URL('./dist/', import.meta.url)): Promise<Server> {
   const server = new Server({ port });
   server.define('chat', ChatRoom);
-  server.http.fallback = async (_req, res, path) => {
-    const file = new URL(`.${path === '/' ? '/index.html' : path}`, page);
-    const body = file.href.startsWith(page.href) ? await readFile(file).catch(() => null) : null;
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': path.endsWith('.js') ? 'text/javascript' : 'text/html' }).end(body);
-  };
+  server.http.fallback = staticFiles(page); // the built page, on the same port
   return server.listen();
 }
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Server } from '@volley/server';
+import { Server, staticFiles } from '@volley/server';
 import { buildPage, type BuiltPage } from './build.js';
-import { CHROMIUM, ensureChromium, launchChromium, pageLog, serveDirectory } from './chromium.js';
+import { CHROMIUM, ensureChromium, launchChromium, pageLog } from './chromium.js';
 import type { RunOptions, RunResult } from './page/main.js';
 
 const chromiumProblem = ensureChromium();
@@ -39,7 +39,7 @@ describe(`Chromium (${CHROMIUM})`, () => {
     server = new Server({ host: '127.0.0.1', port: 0, udpPort: 0 });
     server.onConnect((session) => void serverSaw.push(String(session.transport)));
     server.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
-    server.http.fallback = serveDirectory(page.dir);
+    server.http.fallback = staticFiles(page.dir);
     await server.listen();
     const s = server;
     failsafe = setTimeout(() => void s.close(), 5 * 60_000).unref(); // stops by itself even if afterAll never runs

@@ -1,13 +1,11 @@
 /**
  * Chromium for the browser tests: Debian's /usr/bin/chromium driven by playwright-core (never
- * `npx playwright install`), with the flags that let WebRTC connect on loopback (docs/testing.md), and a
- * static file handler to serve a built page from the Volley server's own HTTP port (same origin).
+ * `npx playwright install`), with the flags that let WebRTC connect on loopback (docs/testing.md). Built
+ * pages are served from the Volley server's own HTTP port (same origin) with @volley/server's staticFiles.
  */
 
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
-import { extname, join, resolve, sep } from 'node:path';
+import { accessSync, constants } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -113,31 +111,4 @@ export function pageLog(page: Page): string[] {
   page.on('pageerror', (e) => void lines.push(`[pageerror] ${e.message}`));
   page.on('requestfailed', (r) => void lines.push(`[requestfailed] ${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`));
   return lines;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.map': 'application/json',
-};
-
-/** A server.http.fallback that serves the files under `dir` (index.html at /); 404 for anything else. */
-export function serveDirectory(dir: string): (req: unknown, res: ServerResponse, path: string) => void {
-  const root = resolve(dir);
-  return (_req, res, path) => {
-    let file: string;
-    try {
-      file = resolve(join(root, decodeURIComponent(path === '/' ? '/index.html' : path)));
-    } catch {
-      file = '';
-    }
-    if (!file.startsWith(root + sep) || !statSync(file, { throwIfNoEntry: false })?.isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    res
-      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' })
-      .end(readFileSync(file));
-  };
 }

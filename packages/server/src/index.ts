@@ -47,3 +47,5 @@ export type { RoomEnvironment } from './rooms/room-environment.js';
 export type { RoomRuntime } from './rooms/room-runtime.js';
 export { LagCompensation } from './netcode/lag-compensation.js';
 export type { LagCompensationOptions, Rewound } from './netcode/lag-compensation.js';
+export { staticFiles } from './static-files.js';
+export type { StaticHandler } from './static-files.js';
