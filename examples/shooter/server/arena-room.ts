@@ -25,7 +25,7 @@ import { Arena, Controls, Player } from '../shared/state.js';
 import { BotBrain, type BotBrainOptions } from './bot-brain.js';
 
 export interface ArenaOptions {
-  /** Server-side bots to fill the match with (default 2). */
+  /** Server-side bots to fill the match with (default 2, at most 8). */
   bots?: number;
   /** Judge shots where the shooter saw the targets (default true); off: where they are now. */
   lagCompensation?: boolean;
@@ -39,6 +39,16 @@ interface Bot {
   id: string;
   brain: BotBrain;
 }
+
+/** Where players appear, as fractions of the arena. */
+const SPAWNS: readonly (readonly [number, number])[] = [
+  [0.2, 0.3],
+  [0.5, 0.7],
+  [0.8, 0.3],
+  [0.35, 0.5],
+  [0.65, 0.5],
+  [0.5, 0.2],
+];
 
 const between = (a: Circle, b: Circle, t: number): Circle => ({ x: lerp(a.x, b.x, t), y: lerp(a.y, b.y, t), r: a.r });
 
@@ -69,7 +79,13 @@ export class ArenaRoom extends Room<Arena> {
     this.onMessage('shoot', (client, message) => {
       if (isShoot(message)) this.fire(client.sessionId, message.angle, message.viewTime);
     });
-    for (let i = 0; i < (options.bots ?? 2); i++) this.addBot(options.botBrain);
+    // The page's "lag compensation" switch (a demo: it is the room's, for everyone in it).
+    this.onMessage('settings', (_client, message) => {
+      const on = (message as { lagCompensation?: unknown } | null)?.lagCompensation;
+      if (typeof on === 'boolean') this.lagCompensation = on;
+    });
+    const bots = Math.min(8, Math.max(0, Math.floor(Number(options.bots ?? 2)) || 0));
+    for (let i = 0; i < bots; i++) this.addBot(options.botBrain);
     this.setSimulationInterval(() => this.tick(), TICK_MS);
   }
 
@@ -171,9 +187,9 @@ export class ArenaRoom extends Room<Arena> {
       lastInput: 0,
       rtt: 0,
       respawnAt: 0,
-      // Spread out along the arena: A left, B in the middle, C right, …
-      x: ARENA.width * (0.2 + 0.3 * (index % 3)),
-      y: ARENA.height * (0.35 + 0.15 * (Math.floor(index / 3) % 3)),
+      // Spread over the arena: A upper left, B lower middle, C upper right, then the same a little lower.
+      x: ARENA.width * SPAWNS[index % SPAWNS.length]![0],
+      y: ARENA.height * (SPAWNS[index % SPAWNS.length]![1] + 0.1 * (Math.floor(index / SPAWNS.length) % 2)),
     });
     this.state.players.set(id, p);
   }

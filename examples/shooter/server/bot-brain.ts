@@ -1,5 +1,5 @@
 // What a server-side bot does each tick: strafe back and forth across its lane, turn towards the nearest
-// living player and fire when it has a clear shot. Bots play by the same rules (movement, cooldown,
+// living player and fire at it now and then (every 800 ms or so, not very accurately: a newcomer survives). Bots play by the same rules (movement, cooldown,
 // hitscan) as everyone; they see the true state, so they need no lag compensation.
 import { ARENA } from '../shared/arena.js';
 import type { Move, Position } from '../shared/movement.js';
@@ -18,8 +18,10 @@ export interface BotDecision extends Move {
 export interface BotBrainOptions {
   /** How long one strafe leg lasts, ms. */
   legMs?: number;
-  /** Radians of aim error (uniform ±), from a seeded source. */
+  /** Radians of aim error (uniform ±), from a seeded source (default 0.2). */
   spread?: number;
+  /** Least time between its shots, ms (default 800; the room's cooldown still applies). */
+  fireEveryMs?: number;
   /** Whether it shoots at all (a target dummy for tests does not). */
   shoots?: boolean;
   random?: () => number;
@@ -30,10 +32,13 @@ export class BotBrain {
   private readonly spread: number;
   private readonly shoots: boolean;
   private readonly random: () => number;
+  private readonly fireEveryMs: number;
+  private nextShot = 0;
 
   constructor(options: BotBrainOptions = {}) {
     this.legMs = options.legMs ?? 900;
-    this.spread = options.spread ?? 0.12;
+    this.spread = options.spread ?? 0.2;
+    this.fireEveryMs = options.fireEveryMs ?? 800;
     this.shoots = options.shoots ?? true;
     this.random = options.random ?? Math.random;
   }
@@ -53,11 +58,8 @@ export class BotBrain {
       }
     }
     const aim = target ? Math.atan2(target.y - view.self.y, target.x - view.self.x) : 0;
-    return {
-      dx: leg,
-      dy,
-      angle: aim + (this.random() * 2 - 1) * this.spread,
-      fire: this.shoots && target !== undefined,
-    };
+    const fire = this.shoots && target !== undefined && view.now >= this.nextShot;
+    if (fire) this.nextShot = view.now + this.fireEveryMs * (0.75 + this.random() * 0.5);
+    return { dx: leg, dy, angle: aim + (this.random() * 2 - 1) * this.spread, fire };
   }
 }

@@ -1,0 +1,73 @@
+// The shooter's page: connect (the best transport that opens, or ?transport=…), join the arena, play.
+// ?prediction=0, ?interpolation=0 and ?lagcomp=0 start with a technique off; the checkboxes switch them live.
+import { connect, type TransportKind } from '@volley/client';
+import type { ShotEvent } from '../shared/messages.js';
+import { Arena } from '../shared/state.js';
+import { ArenaView } from './arena-view.js';
+import { ControlsState } from './controls-state.js';
+import { KillFeed } from './kill-feed.js';
+import { ShooterGame } from './shooter-game.js';
+
+const params = new URLSearchParams(location.search);
+const transport = params.get('transport') as TransportKind | null;
+const element = (id: string) => document.getElementById(id)!;
+const checkbox = (id: string) => element(id) as HTMLInputElement;
+
+const client = await connect(location.origin, transport ? { transports: [transport] } : {});
+// A reload within 10 s takes the seat back, with its entity and score.
+const seat = sessionStorage.getItem('shooter-seat');
+const room = await (seat ? client.reconnect(seat, Arena) : Promise.reject(new Error('no seat'))).catch(() =>
+  client.joinOrCreate('arena', { bots: Number(params.get('bots') ?? 2) }, Arena),
+);
+sessionStorage.setItem('shooter-seat', room.reconnectionToken);
+const game = new ShooterGame(room);
+const view = new ArenaView();
+await view.init(element('game'));
+const controls = new ControlsState(view.app.canvas);
+const feed = new KillFeed(element('feed'));
+
+const toggles: [string, (on: boolean) => void][] = [
+  ['prediction', (on) => (game.techniques.prediction = on)],
+  ['interpolation', (on) => (game.techniques.interpolation = on)],
+  ['lagcomp', (on) => room.send('settings', { lagCompensation: on })],
+];
+for (const [id, apply] of toggles) {
+  const box = checkbox(id);
+  if (params.get(id) === '0') box.checked = false;
+  apply(box.checked);
+  box.addEventListener('change', () => apply(box.checked));
+}
+
+const nameOf = (id: string) => room.state.players.get(id)?.name ?? id;
+room.onMessage('shot', (e) => {
+  const shot = e as ShotEvent;
+  feed.add(shot, nameOf);
+  const poses = game.others(performance.now());
+  view.shot(
+    shot,
+    room.state.players.get(shot.shooter)?.color ?? 0xffffff,
+    shot.target ? poses.get(shot.target) : undefined,
+    performance.now(),
+  );
+});
+
+view.app.ticker.add(() => {
+  const now = performance.now();
+  game.frame(now, controls.dx, controls.dy, controls.mouse, controls.takeTrigger());
+  const poses = new Map(game.others(now));
+  const me = game.me();
+  if (me) poses.set(room.sessionId, { ...me, angle: Math.atan2(controls.mouse.y - me.y, controls.mouse.x - me.x) });
+  view.draw(room.state.players, poses, room.sessionId, now);
+});
+
+setInterval(() => {
+  const s = game.world.stats;
+  element('status').textContent =
+    `transport ${client.transport}  rtt ${client.rtt.toFixed(0)} ms\n` +
+    `interpolation delay ${s.delay.toFixed(0)} ms (jitter ${s.jitter.toFixed(1)}, buffered ${s.depth})\n` +
+    `prediction corrections ${game.corrections.corrections} (last ${game.corrections.lastError.toFixed(1)} px)`;
+  element('scores').textContent = [...room.state.players.values()].map((p) => `${p.name} ${p.score}/${p.deaths}`).join('   ');
+}, 250);
+
+// For tests and the curious: the live game.
+Object.assign(globalThis, { shooter: { client, room, game, view } });
