@@ -9,6 +9,7 @@ export default defineConfig({
       '@volley/protocol': src('protocol'),
       '@volley/udp': src('udp'),
       '@volley/testing': src('testing'),
+      '@volley/devtools': src('devtools'),
       '@volley/server': src('server'),
       '@volley/client': fileURLToPath(new URL('./packages/client/src/node.ts', import.meta.url)),
       volley: src('cli'),

@@ -84,6 +84,7 @@ export async function buildPage(root: string, options: { quiet?: boolean } = {})
         alias: [
           { find: /^@volley\/client$/, replacement: src('client') },
           { find: /^@volley\/protocol$/, replacement: src('protocol') },
+          { find: /^@volley\/devtools$/, replacement: src('devtools') },
         ],
       },
       build: {

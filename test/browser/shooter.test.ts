@@ -2,7 +2,8 @@
  * The sample shooter (examples/shooter) in Chromium, as a player sees it: the page built by Vite, served by
  * the shooter's own server; it connects over the forced transport, shows three players (two bots and you),
  * moves your player the moment a key is down (prediction), and every shot it fires is judged by the server
- * and comes back as an event. A screenshot of each run is saved in test/.screenshots/ (printed).
+ * and comes back as an event; the net graph (@volley/devtools) shows the real transport and its figures at
+ * levels 2 and 3, and its report holds the last seconds. Screenshots are saved in test/.screenshots/.
  */
 
 import { mkdirSync } from 'node:fs';
@@ -75,7 +76,7 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         await p.waitForTimeout(400);
         await p.keyboard.up('KeyS');
         // Fire three times (the cooldown is 250 ms): each shot is judged and its event comes back.
-        const canvas = p.locator('#game canvas');
+        const canvas = p.locator('#game > canvas');
         for (let i = 0; i < 3; i++) {
           await canvas.click({ position: { x: 200 + 200 * i, y: 150 } });
           await p.waitForTimeout(300);
@@ -83,6 +84,26 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         await expect.poll(async () => (await seen())!.judged, { timeout: 5000, interval: 20 }).toBe(3);
         expect((await seen())!.fired).toBe(3);
         await expect.poll(() => p.locator('#feed li').count(), { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+        // The net graph (level 1 by default) names the transport the session really runs on.
+        const overlay = p.locator('.volley-netgraph pre');
+        await expect.poll(() => overlay.textContent(), { timeout: 5000 }).toMatch(new RegExp(`^${transport}  rtt \\d+\\.\\d ms  loss`));
+        for (const level of [2, 3] as const) {
+          await p.evaluate((l) => ((globalThis as { shooter?: { net: { level: number } } }).shooter!.net.level = l), level);
+          await expect
+            .poll(() => overlay.textContent(), { timeout: 3000 })
+            .toMatch(/rtt last .* p99 [\d.]+[\s\S]*interpolation delay \d+ ms[\s\S]*prediction on/);
+          await p.screenshot({ path: `${SHOTS_DIR}shooter-${transport}-netgraph-${level}.png` });
+        }
+        const report = JSON.parse(
+          await p.evaluate(() => (globalThis as { shooter?: { net: { copyReport(): Promise<string> } } }).shooter!.net.copyReport()),
+        ) as {
+          transport: string;
+          rtt: number[];
+          packets: { rows: number[][] };
+        };
+        expect(report.transport).toBe(transport);
+        expect(report.rtt.length).toBeGreaterThan(5);
+        expect(report.packets.rows.length).toBeGreaterThan(10);
         const file = `${SHOTS_DIR}shooter-${transport}.png`;
         await p.screenshot({ path: file });
         console.log(

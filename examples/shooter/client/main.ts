@@ -1,6 +1,8 @@
 // The shooter's page: connect (the best transport that opens, or ?transport=…), join the arena, play.
-// ?prediction=0, ?interpolation=0 and ?lagcomp=0 start with a technique off; the checkboxes switch them live.
+// ?prediction=0, ?interpolation=0 and ?lagcomp=0 start with a technique off; the checkboxes switch them live;
+// ?netgraph=0…3 sets the net graph's level (F3 steps through them).
 import { connect, type TransportKind } from '@volley/client';
+import { NetGraph, NetRecorder } from '@volley/devtools';
 import type { ShotEvent } from '../shared/messages.js';
 import { Arena } from '../shared/state.js';
 import { ArenaView } from './arena-view.js';
@@ -13,7 +15,10 @@ const transport = params.get('transport') as TransportKind | null;
 const element = (id: string) => document.getElementById(id)!;
 const checkbox = (id: string) => element(id) as HTMLInputElement;
 
-const client = await connect(location.origin, transport ? { transports: [transport] } : {});
+// The net graph records this session's own protocol trace (F3 or ?netgraph=0-3 for its levels).
+const recorder = new NetRecorder();
+const client = await connect(location.origin, { protocol: { trace: recorder.trace }, ...(transport ? { transports: [transport] } : {}) });
+recorder.attach(client);
 // A reload within 10 s takes the seat back, with its entity and score.
 const seat = sessionStorage.getItem('shooter-seat');
 const room = await (seat ? client.reconnect(seat, Arena) : Promise.reject(new Error('no seat'))).catch(() =>
@@ -24,6 +29,15 @@ const game = new ShooterGame(room);
 const view = new ArenaView();
 await view.init(element('game'));
 const controls = new ControlsState(view.app.canvas);
+const net = new NetGraph(recorder, { parent: element('game') });
+net.addLine('interpolation', () => {
+  const w = game.world.stats;
+  return `delay ${w.delay.toFixed(0)} ms (target ${w.target.toFixed(0)}), buffered ${w.depth}, underruns ${w.underruns}`;
+});
+net.addLine('prediction', () => {
+  const c = game.corrections;
+  return `${game.techniques.prediction ? 'on' : 'off'}, pending ${c.pending}, corrections ${c.corrections} (max ${c.maxError.toFixed(1)} px)`;
+});
 const feed = new KillFeed(element('feed'));
 
 const toggles: [string, (on: boolean) => void][] = [
@@ -70,4 +84,4 @@ setInterval(() => {
 }, 250);
 
 // For tests and the curious: the live game.
-Object.assign(globalThis, { shooter: { client, room, game, view } });
+Object.assign(globalThis, { shooter: { client, room, game, view, net } });

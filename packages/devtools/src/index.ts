@@ -1,0 +1,14 @@
+/**
+ * @volley/devtools — the debug overlay for a Volley game in a browser (docs/devtools.md):
+ *
+ *   const recorder = new NetRecorder();
+ *   const client = await connect(url, { protocol: { trace: recorder.trace } });
+ *   recorder.attach(client);
+ *   const net = new NetGraph(recorder, { parent: gameElement }); // F3 steps through levels 0–3
+ */
+
+export { RingBuffer } from './ring-buffer.js';
+export { NetRecorder, StatSeries } from './net-recorder.js';
+export type { NetRecorderOptions, NetSource, PacketKind } from './net-recorder.js';
+export { NetGraph } from './net-graph.js';
+export type { NetGraphLevel, NetGraphOptions } from './net-graph.js';
