@@ -8,7 +8,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startShooter } from '../../examples/shooter/server/main.js';
 // Type-checks the page's code with the tests; nothing is imported at run time.
@@ -46,28 +46,41 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
     page?.remove();
   }, 30_000);
 
+  /** A fresh shooter server, a page at `query` on it, and everything closed after `body`; the page's log on failure. */
+  async function play(query: string, body: (p: Page) => Promise<void>): Promise<void> {
+    const server = await startShooter(0, pathToFileURL(`${page!.dir}/`));
+    const failsafe = setTimeout(() => void server.close(), 5 * 60_000).unref();
+    const context = await browser!.newContext({ viewport: { width: 1340, height: 580 } });
+    const p = await context.newPage();
+    const log = pageLog(p);
+    try {
+      await p.goto(`${server.address().url}/?${query}`, { timeout: 10_000 });
+      await body(p);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- page ---\n${log.join('\n') || '(empty)'}`, { cause: e });
+    } finally {
+      await context.close();
+      clearTimeout(failsafe);
+      await server.close();
+    }
+  }
+
   it.each(['webrtc', 'websocket', 'polling'])(
     'over %s: three players, your moves shown at once, your shots judged by the server',
-    async (transport) => {
-      const server = await startShooter(0, pathToFileURL(`${page!.dir}/`));
-      const failsafe = setTimeout(() => void server.close(), 5 * 60_000).unref();
-      const context = await browser!.newContext({ viewport: { width: 1340, height: 580 } });
-      const p = await context.newPage();
-      const log = pageLog(p);
-      const seen = () =>
-        p.evaluate((): Seen | null => {
-          const s = (globalThis as { shooter?: any }).shooter; // eslint-disable-line @typescript-eslint/no-explicit-any
-          if (!s) return null;
-          return {
-            transport: s.client.transport,
-            players: [...s.room.state.players.values()].map((pl: { name: string }) => pl.name).sort(),
-            me: s.game.me() ?? null,
-            fired: s.game.fired.length,
-            judged: s.game.judged.length,
-          };
-        });
-      try {
-        await p.goto(`${server.address().url}/?transport=${transport}`, { timeout: 10_000 });
+    (transport) =>
+      play(`transport=${transport}`, async (p) => {
+        const seen = () =>
+          p.evaluate((): Seen | null => {
+            const s = (globalThis as { shooter?: any }).shooter; // eslint-disable-line @typescript-eslint/no-explicit-any
+            if (!s) return null;
+            return {
+              transport: s.client.transport,
+              players: [...s.room.state.players.values()].map((pl: { name: string }) => pl.name).sort(),
+              me: s.game.me() ?? null,
+              fired: s.game.fired.length,
+              judged: s.game.judged.length,
+            };
+          });
         await expect.poll(seen, { timeout: 15_000, interval: 50 }).toMatchObject({ transport, players: ['A (bot)', 'B (bot)', 'C'] });
         // Prediction: a key down moves your player in the page within a frame or two, not a round trip later.
         const before = (await seen())!.me!;
@@ -109,14 +122,45 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         console.log(
           `examples/shooter over ${transport}: ${(await p.locator('#status').textContent())?.replace(/\n/g, ' | ')}; screenshot ${file}`,
         );
-      } catch (e) {
-        throw new Error(`${(e as Error).message}\n--- page ---\n${log.join('\n') || '(empty)'}`, { cause: e });
-      } finally {
-        await context.close();
-        clearTimeout(failsafe);
-        await server.close();
-      }
-    },
+      }),
+    60_000,
+  );
+
+  it(
+    'over webrtc with 100 ms each way: with prediction a key press shows at once, without it a round trip later',
+    () =>
+      // No bots: nobody shoots you (a dead player does not move, predicted or not).
+      play('transport=webrtc&bots=0&latency=100', async (p) => {
+        await expect.poll(() => p.evaluate(() => 'shooter' in globalThis), { timeout: 15_000 }).toBe(true);
+        // From a key down to the first frame that draws the player moved, measured in the page.
+        const inputDelay = (prediction: boolean) =>
+          p.evaluate(async (on) => {
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            const s = (globalThis as any).shooter;
+            s.game.techniques.prediction = on;
+            await new Promise((r) => setTimeout(r, 600)); // everything earlier has arrived
+            const start = s.game.me().x as number;
+            const t0 = performance.now();
+            dispatchEvent(new KeyboardEvent('keydown', { code: 'KeyA' }));
+            const ms = await new Promise<number>((resolve) => {
+              const check = () => (s.game.me().x !== start ? resolve(performance.now() - t0) : requestAnimationFrame(check));
+              requestAnimationFrame(check);
+            });
+            dispatchEvent(new KeyboardEvent('keyup', { code: 'KeyA' }));
+            return ms;
+          }, prediction);
+        const on = await inputDelay(true);
+        const off = await inputDelay(false);
+        const again = await inputDelay(true);
+        console.log(
+          `shooter input delay at 200 ms round trip: prediction on ${on.toFixed(0)} ms, off ${off.toFixed(0)} ms, on again ${again.toFixed(0)} ms`,
+        );
+        expect(off).toBeGreaterThanOrEqual(200); // the input has to reach the server and the state come back
+        for (const d of [on, again]) {
+          expect(d).toBeLessThan(100); // shown before the input could even have reached the server
+          expect(d).toBeLessThan(off / 2);
+        }
+      }),
     60_000,
   );
 });

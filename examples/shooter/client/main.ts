@@ -1,8 +1,8 @@
 // The shooter's page: connect (the best transport that opens, or ?transport=…), join the arena, play.
 // ?prediction=0, ?interpolation=0 and ?lagcomp=0 start with a technique off; the checkboxes switch them live;
-// ?netgraph=0…3 sets the net graph's level (F3 steps through them).
+// ?netgraph=0…3 sets the net graph's level (F3 steps through them); ?preset=4g or ?latency=… conditions the link.
 import { connect, type TransportKind } from '@volley/client';
-import { NetGraph, NetRecorder } from '@volley/devtools';
+import { LINK_PRESETS, LinkConditioner, NetGraph, NetRecorder, type LinkPreset } from '@volley/devtools';
 import type { ShotEvent } from '../shared/messages.js';
 import { Arena } from '../shared/state.js';
 import { ArenaView } from './arena-view.js';
@@ -17,7 +17,27 @@ const checkbox = (id: string) => element(id) as HTMLInputElement;
 
 // The net graph records this session's own protocol trace (F3 or ?netgraph=0-3 for its levels).
 const recorder = new NetRecorder();
-const client = await connect(location.origin, { protocol: { trace: recorder.trace }, ...(transport ? { transports: [transport] } : {}) });
+// The link conditioner: ?preset=lan|broadband|4g|3g|congested, or ?latency=ms&jitter=ms&loss=0..1 (each way).
+const preset = params.get('preset');
+function conditionerFromUrl(): LinkConditioner {
+  const settings = {
+    latency: Number(params.get('latency') ?? 0),
+    jitter: Number(params.get('jitter') ?? 0),
+    loss: Number(params.get('loss') ?? 0),
+  };
+  try {
+    return new LinkConditioner(preset && preset in LINK_PRESETS ? (preset as LinkPreset) : settings);
+  } catch (e) {
+    console.warn(`link conditioner: ${(e as Error).message}; the link is left as it is`);
+    return new LinkConditioner();
+  }
+}
+const conditioner = conditionerFromUrl();
+const client = await connect(location.origin, {
+  protocol: { trace: recorder.trace },
+  wrap: conditioner.wrap,
+  ...(transport ? { transports: [transport] } : {}),
+});
 recorder.attach(client);
 // A reload within 10 s takes the seat back, with its entity and score.
 const seat = sessionStorage.getItem('shooter-seat');
@@ -33,6 +53,10 @@ const net = new NetGraph(recorder, { parent: element('game') });
 net.addLine('interpolation', () => {
   const w = game.world.stats;
   return `delay ${w.delay.toFixed(0)} ms (target ${w.target.toFixed(0)}), buffered ${w.depth}, underruns ${w.underruns}`;
+});
+net.addLine('link', () => {
+  const c = conditioner.settings;
+  return `+${c.latency ?? 0} ms ±${c.jitter ?? 0}, loss ${((c.loss ?? 0) * 100).toFixed(1)} % each way (conditioner)`;
 });
 net.addLine('prediction', () => {
   const c = game.corrections;
@@ -84,4 +108,4 @@ setInterval(() => {
 }, 250);
 
 // For tests and the curious: the live game.
-Object.assign(globalThis, { shooter: { client, room, game, view, net } });
+Object.assign(globalThis, { shooter: { client, room, game, view, net, conditioner } });

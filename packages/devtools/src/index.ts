@@ -12,3 +12,5 @@ export { NetRecorder, StatSeries } from './net-recorder.js';
 export type { NetRecorderOptions, NetSource, PacketKind } from './net-recorder.js';
 export { NetGraph } from './net-graph.js';
 export type { NetGraphLevel, NetGraphOptions } from './net-graph.js';
+export { LinkConditioner, LINK_PRESETS } from './link-conditioner.js';
+export type { ConditionableTransport, ConditionerStats, LinkConditionerOptions, LinkPreset } from './link-conditioner.js';

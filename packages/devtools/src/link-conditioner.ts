@@ -1,0 +1,220 @@
+/**
+ * A link conditioner around a client's real transports: `connect(url, { wrap: conditioner.wrap })`. Every
+ * datagram the session sends or receives goes through the protocol's LinkSimulator (the same conditions,
+ * names and seeded draws as the simulated tests: latency, jitter, loss, bursts, duplication, reordering,
+ * bandwidth), driven by the real clock. Settings change live (`set`, `preset`), and `disconnect(ms)` cuts
+ * the link both ways for a while.
+ *
+ * On a reliable transport (WebSocket, long-polling) nothing may be lost, duplicated or reordered — the
+ * protocol runs there without retransmission, as TCP does it below — so only latency and bandwidth apply,
+ * and a disconnect holds the datagrams until it ends (what TCP does through a short outage).
+ */
+
+import type { ClientTransport, TransportKind } from '@volley/client';
+import { LinkSimulator, type DatagramInfo, type LinkConditions, type LinkDirection } from '@volley/protocol';
+
+/** What the conditioner wraps: any ClientTransport of @volley/client. */
+export type ConditionableTransport = ClientTransport;
+
+/** Named conditions, each way: from a quiet LAN to a congested mobile link. */
+export const LINK_PRESETS = {
+  lan: { latency: 1, jitter: 1 },
+  broadband: { latency: 15, jitter: 4, loss: 0.001 },
+  '4g': { latency: 40, jitter: 15, loss: 0.01 },
+  '3g': { latency: 100, jitter: 40, loss: 0.02, bandwidth: 96_000 },
+  congested: { latency: 80, jitter: 60, loss: 0.05, burst: { enter: 0.02, exit: 0.3 }, bandwidth: 48_000 },
+} as const satisfies Record<string, LinkConditions>;
+export type LinkPreset = keyof typeof LINK_PRESETS;
+
+export interface LinkConditionerOptions {
+  /** Seed of the random draws (default 1): the same seed and the same sends give the same drops. */
+  seed?: number;
+  /** The clock (default performance.now). */
+  now?: () => number;
+}
+
+export interface ConditionerStats {
+  sent: number;
+  received: number;
+  /** Datagrams the conditioner dropped (loss, bursts, a disconnect, a full bottleneck), both ways. */
+  dropped: number;
+}
+
+interface Lane {
+  link: LinkSimulator;
+  reliable: boolean;
+}
+
+export class LinkConditioner {
+  readonly stats: ConditionerStats = { sent: 0, received: 0, dropped: 0 };
+  private conditions: LinkConditions = {};
+  private readonly seed: number;
+  private readonly now: () => number;
+  private outageUntil = -Infinity;
+  private generation = 0;
+  /** Every live wrapped transport, so a change of settings reaches them. */
+  private readonly live = new Set<ConditionedTransport>();
+  /** `wrap` for connect(): `connect(url, { wrap: conditioner.wrap })`. */
+  readonly wrap: <T extends ConditionableTransport>(transport: T) => T;
+
+  constructor(conditions: LinkConditions | LinkPreset = {}, options: LinkConditionerOptions = {}) {
+    this.seed = options.seed ?? 1;
+    this.now = options.now ?? (() => performance.now());
+    this.set(typeof conditions === 'string' ? LINK_PRESETS[conditions] : conditions);
+    this.wrap = (transport) => {
+      const t = new ConditionedTransport(transport, this);
+      this.live.add(t);
+      return t as unknown as typeof transport;
+    };
+  }
+
+  /** The conditions each way now. */
+  get settings(): LinkConditions {
+    return this.conditions;
+  }
+
+  /** New conditions, at once (datagrams already in flight arrive as they were going to). Throws on bad values. */
+  set(conditions: LinkConditions): void {
+    new LinkSimulator({ seed: 0, conditions }); // validates, with the simulator's own messages
+    this.conditions = { ...conditions };
+    this.generation++;
+    for (const t of this.live) t.renew();
+  }
+
+  preset(name: LinkPreset): void {
+    if (!(name in LINK_PRESETS)) throw new RangeError(`no link preset '${String(name)}' (${Object.keys(LINK_PRESETS).join(', ')})`);
+    this.set(LINK_PRESETS[name]);
+  }
+
+  /** Cuts the link both ways for `ms` from now. */
+  disconnect(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) throw new RangeError(`disconnect: ms must be ≥ 0, got ${ms}`);
+    this.outageUntil = this.now() + ms;
+  }
+
+  /** @internal */
+  clock(): number {
+    return this.now();
+  }
+
+  /** @internal */
+  outageEnd(): number {
+    return this.outageUntil;
+  }
+
+  /** @internal A simulator for one transport with the current conditions. */
+  lane(reliable: boolean, index: number): Lane {
+    const c = this.conditions;
+    const conditions: LinkConditions = reliable
+      ? { latency: c.latency ?? 0, ...(c.bandwidth ? { bandwidth: c.bandwidth, queueLimit: Infinity } : {}) }
+      : c;
+    const rules = reliable ? [] : [(d: DatagramInfo) => d.time < this.outageUntil];
+    const link = new LinkSimulator({
+      seed: (this.seed + this.generation * 7919 + index * 104_729) | 0,
+      conditions,
+      rules,
+      trace: (e) => {
+        if (e.type === 'drop') this.stats.dropped++;
+      },
+    });
+    return { link, reliable };
+  }
+
+  /** @internal */
+  forget(t: ConditionedTransport): void {
+    this.live.delete(t);
+  }
+}
+
+let transports = 0;
+
+/** One real transport, its datagrams through the conditioner's simulator both ways. */
+class ConditionedTransport implements ConditionableTransport {
+  onDatagram: (datagram: Uint8Array) => void = () => {};
+  onClose: (reason: string) => void = () => {};
+  private lanes: Lane[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+  private readonly index = transports++;
+
+  constructor(
+    private readonly inner: ConditionableTransport,
+    private readonly owner: LinkConditioner,
+  ) {
+    inner.onDatagram = (d) => this.enter('b-to-a', d);
+    inner.onClose = (reason) => {
+      this.stop();
+      this.onClose(reason);
+    };
+    this.renew();
+  }
+
+  get kind(): TransportKind {
+    return this.inner.kind;
+  }
+
+  get reliable(): boolean {
+    return this.inner.reliable;
+  }
+
+  open(signal: AbortSignal): Promise<void> {
+    return this.inner.open(signal);
+  }
+
+  send(datagram: Uint8Array): void {
+    if (this.closed) return;
+    this.owner.stats.sent++;
+    this.enter('a-to-b', datagram);
+  }
+
+  close(): void {
+    this.stop();
+    this.inner.close();
+  }
+
+  /** New settings: a new simulator for what is sent from now on; the old ones deliver what they hold. */
+  renew(): void {
+    this.lanes.push(this.owner.lane(this.inner.reliable, this.index));
+  }
+
+  private enter(direction: LinkDirection, datagram: Uint8Array): void {
+    if (this.closed) return;
+    const lane = this.lanes[this.lanes.length - 1]!;
+    const now = this.owner.clock();
+    // Reliable: an outage holds the datagram until it ends; unreliable: the simulator's rule drops it.
+    const at = lane.reliable ? Math.max(now, this.owner.outageEnd()) : now;
+    lane.link.send(direction, datagram, at);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    let next = Infinity;
+    for (const l of this.lanes) next = Math.min(next, l.link.nextDeliveryTime());
+    if (next === Infinity) return;
+    this.timer = setTimeout(() => this.flush(), Math.max(0, next - this.owner.clock()));
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    const now = this.owner.clock();
+    for (const l of this.lanes) {
+      for (const { direction, datagram } of l.link.deliver(now)) {
+        if (direction === 'a-to-b') this.inner.send(datagram);
+        else {
+          this.owner.stats.received++;
+          this.onDatagram(datagram);
+        }
+      }
+    }
+    // Old simulators go once they are empty.
+    this.lanes = this.lanes.filter((l, i) => i === this.lanes.length - 1 || l.link.inFlight > 0);
+    this.schedule();
+  }
+
+  private stop(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.owner.forget(this);
+  }
+}
