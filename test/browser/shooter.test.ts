@@ -163,4 +163,69 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
       }),
     60_000,
   );
+
+  it(
+    'over webrtc: three patches lost in a 150 ms outage (then resent) cause no visible snap of the others',
+    () =>
+      play('transport=webrtc&bots=1', async (p) => {
+        await expect.poll(() => p.evaluate(() => 'shooter' in globalThis), { timeout: 15_000 }).toBe(true);
+        // The bot's drawn speed every frame for 3 s, with the link cut for 150 ms after the first second.
+        const speeds = await p.evaluate(async () => {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          const s = (globalThis as any).shooter;
+          await new Promise((r) => setTimeout(r, 1500)); // the interpolation delay has settled
+          const out: number[] = [];
+          let last: { x: number; y: number; t: number } | undefined;
+          const start = performance.now();
+          await new Promise<void>((resolve) => {
+            const frame = () => {
+              const now = performance.now();
+              const a = s.game.others(now).get('bot-1');
+              if (a && last && now > last.t) out.push(Math.hypot(a.x - last.x, a.y - last.y) / (now - last.t));
+              if (a) last = { x: a.x, y: a.y, t: now };
+              if (now - start > 1000 && now - start < 1020) s.conditioner.disconnect(150);
+              if (now - start < 3000) requestAnimationFrame(frame);
+              else resolve();
+            };
+            requestAnimationFrame(frame);
+          });
+          return { out, dropped: s.conditioner.stats.dropped };
+        });
+        const fastest = Math.max(...speeds.out);
+        console.log(
+          `shooter, 150 ms outage: ${speeds.dropped} datagrams dropped; the bot's fastest drawn speed ${fastest.toFixed(2)} px/ms (it moves at 0.22)`,
+        );
+        expect(speeds.dropped).toBeGreaterThan(0);
+        expect(speeds.out.length).toBeGreaterThan(60);
+        // Never drawn faster than twice its real speed: no jump, even right after the outage.
+        expect(fastest).toBeLessThan(0.22 * 2);
+      }),
+    60_000,
+  );
+
+  it(
+    'over webrtc: a 5 s outage keeps your player, its score and the room; the state flows again after',
+    () =>
+      play('transport=webrtc&bots=0', async (p) => {
+        await expect.poll(() => p.evaluate(() => 'shooter' in globalThis), { timeout: 15_000 }).toBe(true);
+        const look = () =>
+          p.evaluate(() => {
+            // eslint-disable-next-line @typescript-eslint/no-explicit-any
+            const s = (globalThis as any).shooter;
+            const me = s.room.state.players.get(s.room.sessionId);
+            return { state: s.client.state, joined: s.room.joined, name: me?.name, score: me?.score, time: s.room.state.time as number };
+          });
+        const before = await look();
+        await p.evaluate(() =>
+          (globalThis as { shooter?: { conditioner: { disconnect(ms: number): void } } }).shooter!.conditioner.disconnect(5000),
+        );
+        await p.waitForTimeout(4000);
+        const during = await look();
+        expect(during.time - before.time).toBeLessThan(1000); // nothing came through
+        await expect.poll(async () => (await look()).time - during.time, { timeout: 10_000, interval: 100 }).toBeGreaterThan(1000);
+        const after = await look();
+        expect(after).toMatchObject({ state: 'connected', joined: true, name: before.name, score: before.score });
+      }),
+    60_000,
+  );
 });
