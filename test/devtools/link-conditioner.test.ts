@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type Client } from '@volley/client';
 import { LinkConditioner } from '@volley/devtools';
+import type { TraceEvent } from '@volley/protocol';
 import { Server } from '@volley/server';
 import { echoed } from '../support/echo.js';
 
@@ -19,13 +20,21 @@ afterEach(async () => {
   client = server = undefined;
 });
 
-async function setup(transport: 'udp' | 'websocket', conditioner: LinkConditioner): Promise<{ got: number[] }> {
+async function setup(
+  transport: 'udp' | 'websocket',
+  conditioner: LinkConditioner,
+  trace?: (e: TraceEvent) => void,
+): Promise<{ got: number[] }> {
   server = new Server({ port: 0, udpPort: 0, transports: [transport] });
   const got: number[] = [];
   server.onMessage('echo', (session, v) => session.send('echo', v));
   server.onMessage('n', (_s, v) => void got.push(v as number));
   await server.listen();
-  client = await connect(server.address().url, { transports: [transport], wrap: conditioner.wrap });
+  client = await connect(server.address().url, {
+    transports: [transport],
+    wrap: conditioner.wrap,
+    ...(trace ? { protocol: { trace } } : {}),
+  });
   return { got };
 }
 
@@ -82,6 +91,31 @@ describe('LinkConditioner', () => {
     await until(() => got.length >= 200, 10_000);
     expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i));
     expect(conditioner.stats.dropped).toBe(0);
+  });
+
+  it('over udp: dropNext drops the packet carrying that message (B of A, B, C); it is resent and all arrive in order', async () => {
+    // 40 ms each way: B cannot be known lost (nor its loss probed) before C is on its way, however slow this machine.
+    const conditioner = new LinkConditioner({ latency: 40 });
+    const trace: TraceEvent[] = [];
+    await setup('udp', conditioner, (e) => void trace.push(e));
+    const got: string[] = [];
+    client!.onMessage('shot', (v) => void got.push((v as { by: string }).by));
+    const dropped = conditioner.dropNext('shot', { direction: 'down', where: (v) => (v as { by: string }).by === 'B' });
+    for (const by of ['A', 'B', 'C']) {
+      server!.broadcast('shot', { by });
+      await new Promise((r) => setTimeout(r, 5)); // each in a packet of its own
+    }
+    const seq = await dropped;
+    await until(() => got.length >= 3, 5000);
+    expect(got).toEqual(['A', 'B', 'C']); // B was lost on the way, resent, and still delivered before C
+    expect(Number.isInteger(seq)).toBe(true);
+    expect(conditioner.stats.dropped).toBe(1);
+    // The client's own trace tells the story: C arrived first and was held, waiting for B; then both delivered.
+    const buffered = trace.filter((e) => e.type === 'message-buffered');
+    expect(buffered).toHaveLength(1);
+    const held = buffered[0] as Extract<TraceEvent, { type: 'message-buffered' }>;
+    const delivered = trace.flatMap((e) => (e.type === 'message-delivered' && e.channel === held.channel ? [e.id] : []));
+    expect(delivered.slice(-2)).toEqual([held.waitingFor, held.id]);
   });
 
   it('refuses bad settings and unknown presets, and keeps the ones it had', () => {

@@ -2,8 +2,9 @@
  * A link conditioner around a client's real transports: `connect(url, { wrap: conditioner.wrap })`. Every
  * datagram the session sends or receives goes through the protocol's LinkSimulator (the same conditions,
  * names and seeded draws as the simulated tests: latency, jitter, loss, bursts, duplication, reordering,
- * bandwidth), driven by the real clock. Settings change live (`set`, `preset`), and `disconnect(ms)` cuts
- * the link both ways for a while.
+ * bandwidth), driven by the real clock. Settings change live (`set`, `preset`), `disconnect(ms)` cuts
+ * the link both ways for a while, and `dropNext(type)` drops the next datagram carrying a message of that
+ * type (a plain message or a room's), for showing what the protocol does about one lost packet.
  *
  * On a reliable transport (WebSocket, long-polling) nothing may be lost, duplicated or reordered — the
  * protocol runs there without retransmission, as TCP does it below — so only latency and bandwidth apply,
@@ -11,7 +12,18 @@
  */
 
 import type { ClientTransport, TransportKind } from '@volley/client';
-import { LinkSimulator, type DatagramInfo, type LinkConditions, type LinkDirection } from '@volley/protocol';
+import {
+  CONTROL_CHANNEL,
+  decodeEnvelope,
+  decodeRoomFrame,
+  decodeValue,
+  inspectPacket,
+  isRoomFrame,
+  LinkSimulator,
+  type DatagramInfo,
+  type LinkConditions,
+  type LinkDirection,
+} from '@volley/protocol';
 
 /** What the conditioner wraps: any ClientTransport of @volley/client. */
 export type ConditionableTransport = ClientTransport;
@@ -31,6 +43,20 @@ export interface LinkConditionerOptions {
   seed?: number;
   /** The clock (default performance.now). */
   now?: () => number;
+}
+
+export interface DropNextOptions {
+  /** Which way: 'down' (server to client), 'up', or 'either' (default). */
+  direction?: 'down' | 'up' | 'either';
+  /** Only a message whose MessagePack value passes (e.g. `(shot) => shot.shooter === b`). */
+  where?: (value: unknown) => boolean;
+}
+
+interface PendingDrop {
+  type: string;
+  direction: 'down' | 'up' | 'either';
+  where: ((value: unknown) => boolean) | undefined;
+  done: (seq: number) => void;
 }
 
 export interface ConditionerStats {
@@ -54,6 +80,7 @@ export class LinkConditioner {
   private generation = 0;
   /** Every live wrapped transport, so a change of settings reaches them. */
   private readonly live = new Set<ConditionedTransport>();
+  private readonly drops: PendingDrop[] = [];
   /** `wrap` for connect(): `connect(url, { wrap: conditioner.wrap })`. */
   readonly wrap: <T extends ConditionableTransport>(transport: T) => T;
 
@@ -92,6 +119,41 @@ export class LinkConditioner {
     this.outageUntil = this.now() + ms;
   }
 
+  /**
+   * Drops the next datagram (on an unreliable transport: WebRTC, UDP) that carries a message of `type`;
+   * resolves with that packet's number once it did. On a reliable transport nothing is dropped: the drop
+   * waits for an unreliable one.
+   */
+  dropNext(type: string, options: DropNextOptions = {}): Promise<number> {
+    return new Promise((resolve) => {
+      this.drops.push({ type, direction: options.direction ?? 'either', where: options.where, done: resolve });
+    });
+  }
+
+  /** @internal The drop rule: whether this datagram carries a message a pending dropNext wants. */
+  takeDrop(d: DatagramInfo): boolean {
+    if (this.drops.length === 0) return false;
+    const summary = inspectPacket(d.bytes);
+    if (summary.kind !== 'data') return false;
+    const up = d.direction === 'a-to-b';
+    for (const record of summary.records) {
+      if (record.channel === CONTROL_CHANNEL || (record.fragment && record.fragment.index !== 0)) continue;
+      const message = messageOf(record.data, up);
+      if (!message) continue;
+      const i = this.drops.findIndex(
+        (p) =>
+          p.type === message.type &&
+          (p.direction === 'either' || (p.direction === 'up') === up) &&
+          (!p.where || safe(p.where, message.value)),
+      );
+      if (i < 0) continue;
+      const [drop] = this.drops.splice(i, 1);
+      drop!.done(summary.header.sequence);
+      return true;
+    }
+    return false;
+  }
+
   /** @internal */
   clock(): number {
     return this.now();
@@ -108,7 +170,7 @@ export class LinkConditioner {
     const conditions: LinkConditions = reliable
       ? { latency: c.latency ?? 0, ...(c.bandwidth ? { bandwidth: c.bandwidth, queueLimit: Infinity } : {}) }
       : c;
-    const rules = reliable ? [] : [(d: DatagramInfo) => d.time < this.outageUntil];
+    const rules = reliable ? [] : [(d: DatagramInfo) => d.time < this.outageUntil, (d: DatagramInfo) => this.takeDrop(d)];
     const link = new LinkSimulator({
       seed: (this.seed + this.generation * 7919 + index * 104_729) | 0,
       conditions,
@@ -123,6 +185,30 @@ export class LinkConditioner {
   /** @internal */
   forget(t: ConditionedTransport): void {
     this.live.delete(t);
+  }
+}
+
+/** A record's message: its type and value, whether a plain message or a room's MESSAGE frame; undefined if neither. */
+function messageOf(data: Uint8Array, fromClient: boolean): { type: string; value: () => unknown } | undefined {
+  try {
+    if (isRoomFrame(data)) {
+      const f = decodeRoomFrame(data, fromClient ? 'client' : 'server');
+      if (f.op !== 'message' && f.op !== 'send') return undefined;
+      const body = f.body;
+      return { type: f.type, value: () => (f.raw ? body : decodeValue(body)) };
+    }
+    const e = decodeEnvelope(data);
+    return { type: e.type, value: () => (e.raw ? e.body : decodeValue(e.body)) };
+  } catch {
+    return undefined;
+  }
+}
+
+function safe(where: (value: unknown) => boolean, value: () => unknown): boolean {
+  try {
+    return where(value());
+  } catch {
+    return false;
   }
 }
 
