@@ -28,7 +28,11 @@ await build({
 });
 console.log(`done (${modules} modules, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
-const server = await startShooter(port, out);
+const server = await startShooter(port, out).catch((e: NodeJS.ErrnoException) => {
+  if (e.code === 'EADDRINUSE') console.error(`port ${port} is in use on 127.0.0.1: stop what uses it, or run PORT=8090 npm start`);
+  else console.error(`the shooter's server did not start: ${e.message}`);
+  process.exit(1);
+});
 const url = server.address().url;
 console.log(`\nthe shooter is running with 2 bots: open ${url}`);
 console.log(`  force a transport: ${url}/?transport=websocket (webrtc, websocket, polling)`);

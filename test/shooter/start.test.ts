@@ -4,7 +4,8 @@
  * (SIGTERM, then SIGKILL if it lingers) whatever happens.
  */
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connect } from '@volley/client';
@@ -53,6 +54,24 @@ describe('npm start: the shooter', () => {
       child.kill('SIGTERM');
       await exited;
       clearTimeout(hardKill);
+    }
+  }, 120_000);
+
+  it('says clearly when its port is taken, and exits', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/shooter/start.ts'], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), NODE_OPTIONS: '' },
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`port ${port} is in use on 127.0.0.1: stop what uses it, or run PORT=8090 npm start`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   }, 120_000);
 });
