@@ -10,9 +10,9 @@
 import { describe, expect, it } from 'vitest';
 import { Interpolator, lerp } from '@volley/client';
 import { RoomTestbed } from '@volley/testing';
-import { FIRE_COOLDOWN_MS, TICK_MS } from '../../examples/shooter/shared/arena.js';
-import type { ShotEvent } from '../../examples/shooter/shared/messages.js';
-import { Arena, Controls } from '../../examples/shooter/shared/state.js';
+import { FIRE_COOLDOWN_MS, TICK_MS } from '../../examples/shooter/game/arena.js';
+import type { ShotEvent } from '../../examples/shooter/game/messages.js';
+import { Arena, Controls } from '../../examples/shooter/game/state.js';
 import { ArenaRoom } from '../../examples/shooter/server/arena-room.js';
 
 type Pos = { x: number; y: number };

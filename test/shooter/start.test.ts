@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { connect } from '@volley/client';
-import { Arena } from '../../examples/shooter/shared/state.js';
+import { Arena } from '../../examples/shooter/game/state.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 

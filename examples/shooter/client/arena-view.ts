@@ -1,9 +1,9 @@
 // The arena drawn with pixi.js 8: each player a circle in its colour with its aim, a health bar and a name
 // tag with its round-trip time; shots as tracers that fade. Falls back to pixi's canvas renderer without WebGL.
 import { Application, Container, Graphics, Text } from 'pixi.js';
-import { ARENA, MAX_HP, PLAYER_RADIUS, SHOT_RANGE } from '../shared/arena.js';
-import type { ShotEvent } from '../shared/messages.js';
-import type { Player } from '../shared/state.js';
+import { ARENA, MAX_HP, PLAYER_RADIUS, SHOT_RANGE } from '../game/arena.js';
+import type { ShotEvent } from '../game/messages.js';
+import type { Player } from '../game/state.js';
 import type { Pose } from './world-view.js';
 
 const TRACER_MS = 250;

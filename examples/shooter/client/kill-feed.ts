@@ -1,5 +1,5 @@
 // The list of recent shots beside the arena: who shot whom, for how much, and how far the server rewound.
-import type { ShotEvent } from '../shared/messages.js';
+import type { ShotEvent } from '../game/messages.js';
 
 const KEEP = 12;
 

@@ -3,8 +3,8 @@
 // ?netgraph=0…3 sets the net graph's level (F3 steps through them); ?preset=4g or ?latency=… conditions the link.
 import { connect, type TransportKind } from '@volley/client';
 import { LINK_PRESETS, LinkConditioner, NetGraph, NetRecorder, type LinkPreset } from '@volley/devtools';
-import type { ShotEvent } from '../shared/messages.js';
-import { Arena } from '../shared/state.js';
+import type { ShotEvent } from '../game/messages.js';
+import { Arena } from '../game/state.js';
 import { ArenaView } from './arena-view.js';
 import { ControlsState } from './controls-state.js';
 import { KillFeed } from './kill-feed.js';

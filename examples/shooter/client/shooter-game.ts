@@ -2,10 +2,10 @@
 // once for the local player (Predictor, reconciled with every state); the others drawn interpolated
 // (Interpolator over the whole world); shots sent with the render time they were aimed at.
 import { Interpolator, Predictor, type Room } from '@volley/client';
-import { FIRE_COOLDOWN_MS, TICK_MS } from '../shared/arena.js';
-import type { Shoot, ShotEvent } from '../shared/messages.js';
-import { step, type Move, type Position } from '../shared/movement.js';
-import { Controls, type Arena } from '../shared/state.js';
+import { FIRE_COOLDOWN_MS, TICK_MS } from '../game/arena.js';
+import type { Shoot, ShotEvent } from '../game/messages.js';
+import { step, type Move, type Position } from '../game/movement.js';
+import { Controls, type Arena } from '../game/state.js';
 import { blendWorlds, type Pose, type World } from './world-view.js';
 
 /** How far a reconciliation moved the player, px; the state's float32 rounding (well under 0.01 px) is none. */

@@ -17,11 +17,11 @@ import {
   SHOT_RANGE,
   TICK_MS,
   playerName,
-} from '../shared/arena.js';
-import { firstHit, type Circle } from '../shared/hitscan.js';
-import { isShoot, type ShotEvent } from '../shared/messages.js';
-import { step } from '../shared/movement.js';
-import { Arena, Controls, Player } from '../shared/state.js';
+} from '../game/arena.js';
+import { firstHit, type Circle } from '../game/hitscan.js';
+import { isShoot, type ShotEvent } from '../game/messages.js';
+import { step } from '../game/movement.js';
+import { Arena, Controls, Player } from '../game/state.js';
 import { BotBrain, type BotBrainOptions } from './bot-brain.js';
 
 export interface ArenaOptions {

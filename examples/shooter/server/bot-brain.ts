@@ -1,8 +1,8 @@
 // What a server-side bot does each tick: strafe back and forth across its lane, turn towards the nearest
 // living player and fire at it now and then (every 800 ms or so, not very accurately: a newcomer survives). Bots play by the same rules (movement, cooldown,
 // hitscan) as everyone; they see the true state, so they need no lag compensation.
-import { ARENA } from '../shared/arena.js';
-import type { Move, Position } from '../shared/movement.js';
+import { ARENA } from '../game/arena.js';
+import type { Move, Position } from '../game/movement.js';
 
 export interface BotView {
   self: Position & { id: string };
