@@ -181,8 +181,8 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
             const frame = () => {
               const now = performance.now();
               const a = s.game.others(now).get('bot-1');
-              if (a && last && now > last.t) out.push(Math.hypot(a.x - last.x, a.y - last.y) / (now - last.t));
-              if (a) last = { x: a.x, y: a.y, t: now };
+              if (a && last && now - last.t >= 4) out.push(Math.hypot(a.x - last.x, a.y - last.y) / (now - last.t));
+              if (a && (!last || now - last.t >= 4)) last = { x: a.x, y: a.y, t: now };
               if (now - start > 1000 && now - start < 1020) s.conditioner.disconnect(150);
               if (now - start < 3000) requestAnimationFrame(frame);
               else resolve();
@@ -197,8 +197,10 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         );
         expect(speeds.dropped).toBeGreaterThan(0);
         expect(speeds.out.length).toBeGreaterThan(60);
-        // Never drawn faster than twice its real speed: no jump, even right after the outage.
-        expect(fastest).toBeLessThan(0.22 * 2);
+        // No jump: a snap back from a wrong extrapolation would cover up to ~40 px in one frame (over 2 px/ms).
+        // If the bot turned during the outage, the blend back runs up to ~3× its speed for a moment (the
+        // Interpolator's own property test bounds that at 4×); otherwise it stays near its real speed.
+        expect(fastest).toBeLessThan(0.22 * 4);
       }),
     60_000,
   );
