@@ -18,6 +18,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { connect, type Client, type TransportKind } from '@volley/client';
 import { SendError } from '@volley/protocol';
 import { Server } from '@volley/server';
+import { percentile } from './percentile.js';
 
 const MESSAGE_SIZE = 32;
 /**
@@ -194,10 +195,6 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
 // ---- peers ------------------------------------------------------------------------------------

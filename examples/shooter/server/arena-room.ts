@@ -22,7 +22,7 @@ import { firstHit, type Circle } from '../game/hitscan.js';
 import { isShoot, type ShotEvent } from '../game/messages.js';
 import { step } from '../game/movement.js';
 import { Arena, Controls, Player } from '../game/state.js';
-import { BotBrain, type BotBrainOptions } from './bot-brain.js';
+import { BotBrain, type BotBrainOptions, type BotView } from './bot-brain.js';
 
 export interface ArenaOptions {
   /** Server-side bots to fill the match with (default 2, at most 8). */
@@ -143,19 +143,22 @@ export class ArenaRoom extends Room<Arena> {
   private tick(): void {
     const now = this.clock.currentTime;
     this.state.time = now;
-    for (const [id, p] of this.state.players) {
-      if (p.hp === 0 && p.respawnAt > 0 && now >= p.respawnAt) this.respawn(p);
-      const client = this.clients.find((c) => c.sessionId === id);
-      if (client) p.rtt = Math.min(65_535, Math.round(client.rtt));
+    for (const p of this.state.players.values()) if (p.hp === 0 && p.respawnAt > 0 && now >= p.respawnAt) this.respawn(p);
+    for (const client of this.clients) {
+      const p = this.state.players.get(client.sessionId);
+      if (p) p.rtt = Math.min(65_535, Math.round(client.rtt));
     }
-    for (const bot of this.bots) this.drive(bot, now);
+    if (this.bots.length > 0) {
+      // What every bot sees this tick, gathered once.
+      const others = [...this.state.players].map(([id, p]) => ({ id, x: p.x, y: p.y, alive: p.hp > 0 }));
+      for (const bot of this.bots) this.drive(bot, now, others);
+    }
     this.history.record(now, this.hitboxes());
   }
 
-  private drive(bot: Bot, now: number): void {
+  private drive(bot: Bot, now: number, others: BotView['others']): void {
     const self = this.state.players.get(bot.id);
     if (!self || self.hp === 0) return;
-    const others = [...this.state.players].map(([id, p]) => ({ id, x: p.x, y: p.y, alive: p.hp > 0 }));
     const d = bot.brain.decide({ self: { id: bot.id, x: self.x, y: self.y }, others, now });
     const next = step(self, d);
     self.x = next.x;

@@ -11,6 +11,7 @@ import dgram from 'node:dgram';
 import type { Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { percentile } from '../percentile.js';
 
 export interface Percentiles {
   p50: number;
@@ -45,8 +46,7 @@ export interface ServerFigures {
 export function percentiles(values: number[]): Percentiles {
   if (values.length === 0) return { p50: Number.NaN, p99: Number.NaN, max: Number.NaN, samples: 0 };
   const s = [...values].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1]!, samples: s.length };
+  return { p50: percentile(s, 0.5), p99: percentile(s, 0.99), max: s[s.length - 1]!, samples: s.length };
 }
 
 let udpBytesOut = 0;
