@@ -101,6 +101,13 @@ describe('LinkConditioner', () => {
     const got: string[] = [];
     client!.onMessage('shot', (v) => void got.push((v as { by: string }).by));
     const dropped = conditioner.dropNext('shot', { direction: 'down', where: (v) => (v as { by: string }).by === 'B' });
+    const seen: { type: string; reason?: string; seq?: number; by: string }[] = [];
+    conditioner.observe((e) => {
+      for (const m of e.messages) {
+        if (e.direction === 'down' && m.type === 'shot')
+          seen.push({ type: e.type, reason: e.reason, seq: e.seq, by: (m.value() as { by: string }).by });
+      }
+    });
     for (const by of ['A', 'B', 'C']) {
       server!.broadcast('shot', { by });
       await new Promise((r) => setTimeout(r, 5)); // each in a packet of its own
@@ -110,6 +117,10 @@ describe('LinkConditioner', () => {
     expect(got).toEqual(['A', 'B', 'C']); // B was lost on the way, resent, and still delivered before C
     expect(Number.isInteger(seq)).toBe(true);
     expect(conditioner.stats.dropped).toBe(1);
+    // observe() saw each shot's packet: B's dropped on purpose (reason 'rule') in the packet dropNext named, then B again.
+    expect(seen.map((s) => `${s.type}:${s.by}`)).toEqual(['pass:A', 'drop:B', 'pass:C', 'pass:B']);
+    expect(seen[1]).toMatchObject({ reason: 'rule', seq });
+    expect(seen[3]!.seq).not.toBe(seq);
     // The client's own trace tells the story: C arrived first and was held, waiting for B; then both delivered.
     const buffered = trace.filter((e) => e.type === 'message-buffered');
     expect(buffered).toHaveLength(1);

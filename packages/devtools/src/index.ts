@@ -14,3 +14,8 @@ export { NetGraph } from './net-graph.js';
 export type { NetGraphLevel, NetGraphOptions } from './net-graph.js';
 export { LinkConditioner, LINK_PRESETS } from './link-conditioner.js';
 export type { ConditionableTransport, ConditionerStats, LinkConditionerOptions, LinkPreset } from './link-conditioner.js';
+export type { ConditionerEvent, ConditionerListener, ObservedMessage } from './link-conditioner.js';
+export { PacketTimeline } from './packet-timeline.js';
+export type { PacketTimelineOptions, TimelineEntry, TimelineKind, TimelineMessage } from './packet-timeline.js';
+export { PacketTimelineView } from './packet-timeline-view.js';
+export type { PacketTimelineViewOptions } from './packet-timeline-view.js';

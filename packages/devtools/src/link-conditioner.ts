@@ -14,6 +14,8 @@
 import type { ClientTransport, TransportKind } from '@volley/client';
 import {
   CONTROL_CHANNEL,
+  STANDARD_CHANNELS,
+  type ChannelOptions,
   decodeEnvelope,
   decodeRoomFrame,
   decodeValue,
@@ -43,7 +45,40 @@ export interface LinkConditionerOptions {
   seed?: number;
   /** The clock (default performance.now). */
   now?: () => number;
+  /** The session's channel layout, to read the packets (default: the SDKs' standard layout). */
+  channels?: readonly ChannelOptions[];
 }
+
+/** A message seen in a datagram by the conditioner: its channel, id (where the channel has ids), type and value. */
+export interface ObservedMessage {
+  channel: number;
+  id?: number;
+  type: string;
+  /** The message's MessagePack value, decoded on demand (undefined if it does not decode). */
+  value(): unknown;
+}
+
+/** What the conditioner did with one datagram, as `observe` reports it. */
+export interface ConditionerEvent {
+  /** 'pass': on its way (after the latency); 'drop': the conditioner dropped it. */
+  type: 'pass' | 'drop';
+  /** 'loss', 'burst', 'queue' (bandwidth), 'outage' (disconnect) or 'rule' (a dropNext). */
+  reason?: 'loss' | 'burst' | 'queue' | 'outage' | 'rule';
+  direction: 'up' | 'down';
+  /** When it entered the conditioner (ms, the conditioner's clock). */
+  time: number;
+  /** When it leaves, for a datagram that passes. */
+  deliverAt?: number;
+  /** A second copy the conditioner made (duplication). */
+  duplicate?: boolean;
+  size: number;
+  /** The packet number of a data packet. */
+  seq?: number;
+  /** The messages it carries (first fragments and whole messages; control records left out). */
+  messages: ObservedMessage[];
+}
+
+export type ConditionerListener = (event: ConditionerEvent) => void;
 
 export interface DropNextOptions {
   /** Which way: 'down' (server to client), 'up', or 'either' (default). */
@@ -81,12 +116,15 @@ export class LinkConditioner {
   /** Every live wrapped transport, so a change of settings reaches them. */
   private readonly live = new Set<ConditionedTransport>();
   private readonly drops: PendingDrop[] = [];
+  private readonly listeners = new Set<ConditionerListener>();
+  private readonly idChannels: number[];
   /** `wrap` for connect(): `connect(url, { wrap: conditioner.wrap })`. */
   readonly wrap: <T extends ConditionableTransport>(transport: T) => T;
 
   constructor(conditions: LinkConditions | LinkPreset = {}, options: LinkConditionerOptions = {}) {
     this.seed = options.seed ?? 1;
     this.now = options.now ?? (() => performance.now());
+    this.idChannels = (options.channels ?? STANDARD_CHANNELS).flatMap((c, i) => (c.kind === 'unreliable' ? [] : [i]));
     this.set(typeof conditions === 'string' ? LINK_PRESETS[conditions] : conditions);
     this.wrap = (transport) => {
       const t = new ConditionedTransport(transport, this);
@@ -130,16 +168,57 @@ export class LinkConditioner {
     });
   }
 
-  /** @internal The drop rule: whether this datagram carries a message a pending dropNext wants. */
-  takeDrop(d: DatagramInfo): boolean {
-    if (this.drops.length === 0) return false;
-    const summary = inspectPacket(d.bytes);
-    if (summary.kind !== 'data') return false;
-    const up = d.direction === 'a-to-b';
+  /**
+   * Calls `listener` for every datagram the conditioner passes or drops, with the packet number and the
+   * messages it carries (the packet timeline labels messages with these). Returns a function that stops it.
+   */
+  observe(listener: ConditionerListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** @internal Whether anyone observes (the transports read packets only then). */
+  get observed(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  /** @internal */
+  emit(event: ConditionerEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch (e) {
+        console.error('link conditioner: an observer threw', e);
+      }
+    }
+  }
+
+  /** @internal A datagram's packet number and messages (undefined seq for control and unreadable packets). */
+  read(bytes: Uint8Array, up: boolean): { seq?: number; messages: ObservedMessage[] } {
+    const summary = inspectPacket(bytes, this.idChannels);
+    if (summary.kind !== 'data') return { messages: [] };
+    const messages: ObservedMessage[] = [];
     for (const record of summary.records) {
       if (record.channel === CONTROL_CHANNEL || (record.fragment && record.fragment.index !== 0)) continue;
       const message = messageOf(record.data, up);
       if (!message) continue;
+      messages.push({
+        channel: record.channel,
+        ...(record.id !== undefined ? { id: record.id } : {}),
+        type: message.type,
+        value: message.value,
+      });
+    }
+    return { seq: summary.header.sequence, messages };
+  }
+
+  /** @internal The drop rule: whether this datagram carries a message a pending dropNext wants. */
+  takeDrop(d: DatagramInfo): boolean {
+    if (this.drops.length === 0) return false;
+    const up = d.direction === 'a-to-b';
+    const { seq, messages } = this.read(d.bytes, up);
+    if (seq === undefined) return false;
+    for (const message of messages) {
       const i = this.drops.findIndex(
         (p) =>
           p.type === message.type &&
@@ -148,7 +227,7 @@ export class LinkConditioner {
       );
       if (i < 0) continue;
       const [drop] = this.drops.splice(i, 1);
-      drop!.done(summary.header.sequence);
+      drop!.done(seq);
       return true;
     }
     return false;
@@ -170,13 +249,42 @@ export class LinkConditioner {
     const conditions: LinkConditions = reliable
       ? { latency: c.latency ?? 0, ...(c.bandwidth ? { bandwidth: c.bandwidth, queueLimit: Infinity } : {}) }
       : c;
-    const rules = reliable ? [] : [(d: DatagramInfo) => d.time < this.outageUntil, (d: DatagramInfo) => this.takeDrop(d)];
+    // The first rule only notes the datagram, so the trace event that follows can be reported with its contents.
+    let seen: DatagramInfo | undefined;
+    let ruleReason: 'outage' | 'rule' = 'rule';
+    const note = (d: DatagramInfo) => {
+      seen = this.observed ? d : undefined;
+      return false;
+    };
+    const outage = (d: DatagramInfo) => {
+      ruleReason = 'outage';
+      return d.time < this.outageUntil;
+    };
+    const dropRule = (d: DatagramInfo) => {
+      ruleReason = 'rule';
+      return this.takeDrop(d);
+    };
+    const rules = reliable ? [note] : [note, outage, dropRule];
     const link = new LinkSimulator({
       seed: (this.seed + this.generation * 7919 + index * 104_729) | 0,
       conditions,
       rules,
       trace: (e) => {
         if (e.type === 'drop') this.stats.dropped++;
+        if (!seen || seen.index !== e.index || seen.direction !== e.direction) return;
+        const up = e.direction === 'a-to-b';
+        const { seq, messages } = this.read(seen.bytes, up);
+        this.emit({
+          type: e.type,
+          ...(e.type === 'drop'
+            ? { reason: e.reason === 'rule' ? ruleReason : e.reason }
+            : { deliverAt: e.deliverAt, ...(e.duplicate ? { duplicate: true } : {}) }),
+          direction: up ? 'up' : 'down',
+          time: e.time,
+          size: e.size,
+          ...(seq !== undefined ? { seq } : {}),
+          messages,
+        });
       },
     });
     return { link, reliable };
@@ -195,10 +303,18 @@ function messageOf(data: Uint8Array, fromClient: boolean): { type: string; value
       const f = decodeRoomFrame(data, fromClient ? 'client' : 'server');
       if (f.op !== 'message' && f.op !== 'send') return undefined;
       const body = f.body;
-      return { type: f.type, value: () => (f.raw ? body : decodeValue(body)) };
+      return { type: f.type, value: () => (f.raw ? body : decoded(body)) };
     }
     const e = decodeEnvelope(data);
-    return { type: e.type, value: () => (e.raw ? e.body : decodeValue(e.body)) };
+    return { type: e.type, value: () => (e.raw ? e.body : decoded(e.body)) };
+  } catch {
+    return undefined;
+  }
+}
+
+function decoded(body: Uint8Array): unknown {
+  try {
+    return decodeValue(body);
   } catch {
     return undefined;
   }
