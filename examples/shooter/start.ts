@@ -35,6 +35,7 @@ const server = await startShooter(port, out).catch((e: NodeJS.ErrnoException) =>
 });
 const url = server.address().url;
 console.log(`\nthe shooter is running with 2 bots: open ${url}`);
+console.log(`  the A/B/C demo:    ${url}/?demo=abc (A, B and C fire; B's packet is lost and resent, live)`);
 console.log(`  force a transport: ${url}/?transport=websocket (webrtc, websocket, polling)`);
 console.log(`  a technique off:   ${url}/?prediction=0&interpolation=0&lagcomp=0`);
 console.log('Ctrl-C to stop.');

@@ -47,10 +47,10 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
   }, 30_000);
 
   /** A fresh shooter server, a page at `query` on it, and everything closed after `body`; the page's log on failure. */
-  async function play(query: string, body: (p: Page) => Promise<void>): Promise<void> {
+  async function play(query: string, body: (p: Page) => Promise<void>, viewport = { width: 1340, height: 580 }): Promise<void> {
     const server = await startShooter(0, pathToFileURL(`${page!.dir}/`));
     const failsafe = setTimeout(() => void server.close(), 5 * 60_000).unref();
-    const context = await browser!.newContext({ viewport: { width: 1340, height: 580 } });
+    const context = await browser!.newContext({ viewport });
     const p = await context.newPage();
     const log = pageLog(p);
     try {
@@ -228,6 +228,45 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         const after = await look();
         expect(after).toMatchObject({ state: 'connected', joined: true, name: before.name, score: before.score });
       }),
+    60_000,
+  );
+
+  it(
+    'the A/B/C demo over webrtc: the seven steps happen on the page, in words, with the real packet numbers',
+    () =>
+      play(
+        'demo=abc&transport=webrtc&netgraph=1',
+        async (p) => {
+          const steps = p.locator('.abc-steps li');
+          await expect.poll(() => p.locator('.abc-steps li.done').count(), { timeout: 25_000, interval: 200 }).toBe(7);
+          const texts = await steps.allTextContents();
+          const file = `${SHOTS_DIR}shooter-abc-demo.png`;
+          await p.screenshot({ path: file, fullPage: true });
+          const dropped = /Packet #(\d+) carried B's shot \(message (\d+)\)/.exec(texts[2]!);
+          expect(dropped, texts.join('\n')).not.toBeNull();
+          const [, lost, message] = dropped!;
+          // Resent with the same message id, in another packet.
+          const resent = /Packet #(\d+) arrives with B's shot: the same message (\d+)/.exec(texts[5]!);
+          expect(resent, texts[5]).not.toBeNull();
+          expect(resent![2]).toBe(message);
+          expect(resent![1]).not.toBe(lost);
+          expect(texts[4]).toContain(`message ${message}, B's, must come first`);
+          expect(texts[6]).toContain('Nothing is left held back');
+          // The packet timeline under it tells the same story; the kill feed shows A, B, C in that order.
+          const lines = await p.locator('.volley-timeline li').allTextContents();
+          expect(lines.some((l) => l.includes(`packet #${lost} lost on its way here`) && l.includes("B's shot"))).toBe(true);
+          expect(lines.some((l) => l.includes("C's shot") && l.includes('held back'))).toBe(true);
+          const feed = await p.locator('#feed li').allTextContents();
+          expect(
+            feed
+              .slice(0, 3)
+              .reverse()
+              .map((l) => l[0]),
+          ).toEqual(['A', 'B', 'C']);
+          console.log(`A/B/C demo over webrtc, screenshot ${file}:\n${texts.join('\n')}\n--- timeline ---\n${lines.join('\n')}`);
+        },
+        { width: 1340, height: 1300 },
+      ),
     60_000,
   );
 });

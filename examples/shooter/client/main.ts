@@ -1,10 +1,12 @@
 // The shooter's page: connect (the best transport that opens, or ?transport=…), join the arena, play.
 // ?prediction=0, ?interpolation=0 and ?lagcomp=0 start with a technique off; the checkboxes switch them live;
 // ?netgraph=0…3 sets the net graph's level (F3 steps through them); ?preset=4g or ?latency=… conditions the link.
+// ?demo=abc opens the A/B/C demo: a room of its own where A, B and C fire and B's packet is lost.
 import { connect, type TransportKind } from '@volley/client';
-import { LINK_PRESETS, LinkConditioner, NetGraph, NetRecorder, type LinkPreset } from '@volley/devtools';
+import { LINK_PRESETS, LinkConditioner, NetGraph, NetRecorder, PacketTimeline, type LinkPreset } from '@volley/devtools';
 import type { ShotEvent } from '../game/messages.js';
 import { Arena } from '../game/state.js';
+import { AbcPanel } from './abc-panel.js';
 import { ArenaView } from './arena-view.js';
 import { ControlsState } from './controls-state.js';
 import { KillFeed } from './kill-feed.js';
@@ -12,16 +14,23 @@ import { ShooterGame } from './shooter-game.js';
 
 const params = new URLSearchParams(location.search);
 const transport = params.get('transport') as TransportKind | null;
+const demo = params.get('demo') === 'abc';
 const element = (id: string) => document.getElementById(id)!;
 const checkbox = (id: string) => element(id) as HTMLInputElement;
 
 // The net graph records this session's own protocol trace (F3 or ?netgraph=0-3 for its levels).
 const recorder = new NetRecorder();
+// The packet timeline reads the same trace; shots are labelled by who fired them (names from the state, below).
+let nameOf = (id: string) => id;
+const timeline = new PacketTimeline({
+  describe: (type, value) => (type === 'shot' ? `${nameOf((value as ShotEvent).shooter)}'s shot` : type),
+});
 // The link conditioner: ?preset=lan|broadband|4g|3g|congested, or ?latency=ms&jitter=ms&loss=0..1 (each way).
 const preset = params.get('preset');
 function conditionerFromUrl(): LinkConditioner {
   const settings = {
-    latency: Number(params.get('latency') ?? 0),
+    // The demo slows the link (150 ms each way) so C's shot leaves before B's loss can be known.
+    latency: Number(params.get('latency') ?? (demo ? 150 : 0)),
     jitter: Number(params.get('jitter') ?? 0),
     loss: Number(params.get('loss') ?? 0),
   };
@@ -33,18 +42,26 @@ function conditionerFromUrl(): LinkConditioner {
   }
 }
 const conditioner = conditionerFromUrl();
+timeline.watch(conditioner);
 const client = await connect(location.origin, {
-  protocol: { trace: recorder.trace },
+  protocol: {
+    trace: (e) => {
+      recorder.trace(e);
+      timeline.trace(e);
+    },
+  },
   wrap: conditioner.wrap,
   ...(transport ? { transports: [transport] } : {}),
 });
 recorder.attach(client);
 // A reload within 10 s takes the seat back, with its entity and score.
-const seat = sessionStorage.getItem('shooter-seat');
-const room = await (seat ? client.reconnect(seat, Arena) : Promise.reject(new Error('no seat'))).catch(() =>
-  client.joinOrCreate('arena', { bots: Number(params.get('bots') ?? 2) }, Arena),
-);
-sessionStorage.setItem('shooter-seat', room.reconnectionToken);
+const seat = demo ? null : sessionStorage.getItem('shooter-seat');
+const room = demo
+  ? await client.create('abc-demo', {}, Arena)
+  : await (seat ? client.reconnect(seat, Arena) : Promise.reject(new Error('no seat'))).catch(() =>
+      client.joinOrCreate('arena', { bots: Number(params.get('bots') ?? 2) }, Arena),
+    );
+if (!demo) sessionStorage.setItem('shooter-seat', room.reconnectionToken);
 const game = new ShooterGame(room);
 const view = new ArenaView();
 await view.init(element('game'));
@@ -76,7 +93,18 @@ for (const [id, apply] of toggles) {
   box.addEventListener('change', () => apply(box.checked));
 }
 
-const nameOf = (id: string) => room.state.players.get(id)?.name ?? id;
+nameOf = (id: string) => room.state.players.get(id)?.name.replace(' (bot)', '') ?? id;
+// The A/B/C demo needs a transport that can lose a packet (WebRTC; UDP for Node clients).
+const lossless = () => (client.transport === 'webrtc' || client.transport === 'udp' ? undefined : client.transport);
+const abc = demo ? new AbcPanel(element('abc'), room, timeline, conditioner, lossless) : undefined;
+if (abc) {
+  element('abc').hidden = false;
+  // Plays once the link has settled and A, B and C are in the state (tries for 30 s); the button plays it again.
+  let tries = 0;
+  const start = setInterval(() => {
+    if (abc.play() || ++tries >= 20) clearInterval(start);
+  }, 1500);
+}
 room.onMessage('shot', (e) => {
   const shot = e as ShotEvent;
   feed.add(shot, nameOf);
@@ -108,4 +136,4 @@ setInterval(() => {
 }, 250);
 
 // For tests and the curious: the live game.
-Object.assign(globalThis, { shooter: { client, room, game, view, net, conditioner } });
+Object.assign(globalThis, { shooter: { client, room, game, view, net, conditioner, timeline, abc } });

@@ -22,6 +22,7 @@ import { firstHit, type Circle } from '../game/hitscan.js';
 import { isShoot, type ShotEvent } from '../game/messages.js';
 import { step } from '../game/movement.js';
 import { Arena, Controls, Player } from '../game/state.js';
+import { AbcScript } from './abc-script.js';
 import { BotBrain, type BotBrainOptions, type BotView } from './bot-brain.js';
 
 export interface ArenaOptions {
@@ -33,6 +34,11 @@ export interface ArenaOptions {
   botBrain?: BotBrainOptions;
   /** Seconds a dropped player's seat is held (default 10). */
   reconnectSeconds?: number;
+  /**
+   * The A/B/C demo: bots A, B and C stand still, one viewer, and an 'abc' message from the page plays the
+   * script (A, B and C fire in turn; see abc-script.ts).
+   */
+  demo?: boolean;
 }
 
 interface Bot {
@@ -60,6 +66,9 @@ export class ArenaRoom extends Room<Arena> {
   private joined = 0;
   private shots = 0;
   private reconnectSeconds = 10;
+  private demo: AbcScript | undefined;
+  /** While the demo plays: no simulation, no inputs applied, no patches. */
+  private held = false;
 
   override onCreate(options: ArenaOptions = {}): void {
     this.setState(new Arena());
@@ -68,7 +77,7 @@ export class ArenaRoom extends Room<Arena> {
     this.setPatchRate(PATCH_MS);
     this.onInput(Controls, (client, controls, seq) => {
       const p = this.state.players.get(client.sessionId);
-      if (!p) return;
+      if (!p || this.held) return;
       p.lastInput = seq; // applied (or refused while dead): the client reconciles from here
       if (p.hp === 0) return;
       const next = step(p, controls);
@@ -84,13 +93,37 @@ export class ArenaRoom extends Room<Arena> {
       const on = (message as { lagCompensation?: unknown } | null)?.lagCompensation;
       if (typeof on === 'boolean') this.lagCompensation = on;
     });
-    const bots = Math.min(8, Math.max(0, Math.floor(Number(options.bots ?? 2)) || 0));
+    if (options.demo) {
+      this.maxClients = 1;
+      this.demo = new AbcScript({
+        shooters: () => {
+          const ids = this.bots.slice(0, 3).map((b) => b.id);
+          return ids.length === 3 && ids.every((id) => this.state.players.has(id)) ? (ids as [string, string, string]) : undefined;
+        },
+        position: (id) => this.state.players.get(id),
+        fire: (id, angle) => {
+          this.lastShot.delete(id);
+          this.fire(id, angle);
+        },
+        hold: (on) => {
+          this.held = on;
+          this.setPatchRate(on ? 0 : PATCH_MS);
+        },
+        heal: (ids) => {
+          for (const id of ids) this.respawn(this.state.players.get(id)!);
+        },
+        setTimeout: (run, ms) => this.clock.setTimeout(run, ms),
+      });
+      this.onMessage('abc', () => void this.demo?.play());
+    }
+    const bots = options.demo ? 3 : Math.min(8, Math.max(0, Math.floor(Number(options.bots ?? 2)) || 0));
     for (let i = 0; i < bots; i++) this.addBot(options.botBrain);
     this.setSimulationInterval(() => this.tick(), TICK_MS);
   }
 
   override onJoin(client: RoomClient): void {
-    this.spawn(client.sessionId, false);
+    // In the demo the viewer stands clear of the three lines of fire (A to B, B to C, C to A).
+    this.spawn(client.sessionId, false, this.demo ? 5 : undefined);
   }
 
   override onDrop(client: RoomClient): void {
@@ -102,14 +135,20 @@ export class ArenaRoom extends Room<Arena> {
     this.lastShot.delete(client.sessionId);
   }
 
-  /** A shot by `id`: judged against the targets as the shooter saw them at `viewTime` (if compensating). */
-  fire(id: string, angle: number, viewTime: number): ShotEvent | undefined {
+  /**
+   * A shot by `id`: judged against the targets as the shooter saw them at `viewTime` (if compensating), or
+   * as they are now when no view time is given (bots: they see the true state).
+   */
+  fire(id: string, angle: number, viewTime?: number): ShotEvent | undefined {
     const shooter = this.state.players.get(id);
     const now = this.clock.currentTime;
     if (!shooter || shooter.hp === 0 || !Number.isFinite(angle)) return undefined;
     if (now - (this.lastShot.get(id) ?? -Infinity) < FIRE_COOLDOWN_MS) return undefined;
     this.lastShot.set(id, now);
-    const rewound = this.lagCompensation ? this.history.rewind(viewTime, now) : { rewound: 0, clamped: false, hitboxes: this.hitboxes() };
+    const rewound =
+      this.lagCompensation && viewTime !== undefined
+        ? this.history.rewind(viewTime, now)
+        : { rewound: 0, clamped: false, hitboxes: this.hitboxes() };
     // The shooter fires from where it is now; the others are where the shooter saw them.
     const living = [...rewound.hitboxes].filter(([pid]) => (this.state.players.get(pid)?.hp ?? 0) > 0);
     const hit = firstHit(shooter.x, shooter.y, angle, SHOT_RANGE, living, id);
@@ -140,7 +179,12 @@ export class ArenaRoom extends Room<Arena> {
     return event;
   }
 
+  override onDispose(): void {
+    this.demo?.stop();
+  }
+
   private tick(): void {
+    if (this.held) return;
     const now = this.clock.currentTime;
     this.state.time = now;
     for (const p of this.state.players.values()) if (p.hp === 0 && p.respawnAt > 0 && now >= p.respawnAt) this.respawn(p);
@@ -148,7 +192,7 @@ export class ArenaRoom extends Room<Arena> {
       const p = this.state.players.get(client.sessionId);
       if (p) p.rtt = Math.min(65_535, Math.round(client.rtt));
     }
-    if (this.bots.length > 0) {
+    if (this.bots.length > 0 && !this.demo) {
       // What every bot sees this tick, gathered once.
       const others = [...this.state.players].map(([id, p]) => ({ id, x: p.x, y: p.y, alive: p.hp > 0 }));
       for (const bot of this.bots) this.drive(bot, now, others);
@@ -164,7 +208,7 @@ export class ArenaRoom extends Room<Arena> {
     self.x = next.x;
     self.y = next.y;
     self.angle = d.angle;
-    if (d.fire) this.fire(bot.id, d.angle, now);
+    if (d.fire) this.fire(bot.id, d.angle);
   }
 
   private hitboxes(): [string, Circle][] {
@@ -177,8 +221,10 @@ export class ArenaRoom extends Room<Arena> {
     this.spawn(id, true);
   }
 
-  private spawn(id: string, bot: boolean): void {
+  private spawn(id: string, bot: boolean, place?: number): void {
     const index = this.joined++;
+    const at = SPAWNS[(place ?? index) % SPAWNS.length]!;
+    const lower = place === undefined ? 0.1 * (Math.floor(index / SPAWNS.length) % 2) : 0;
     const p = new Player().assign({
       name: bot ? `${playerName(index)} (bot)` : playerName(index),
       color: PLAYER_COLORS[index % PLAYER_COLORS.length]!,
@@ -191,8 +237,8 @@ export class ArenaRoom extends Room<Arena> {
       rtt: 0,
       respawnAt: 0,
       // Spread over the arena: A upper left, B lower middle, C upper right, then the same a little lower.
-      x: ARENA.width * SPAWNS[index % SPAWNS.length]![0],
-      y: ARENA.height * (SPAWNS[index % SPAWNS.length]![1] + 0.1 * (Math.floor(index / SPAWNS.length) % 2)),
+      x: ARENA.width * at[0],
+      y: ARENA.height * (at[1] + lower),
     });
     this.state.players.set(id, p);
   }

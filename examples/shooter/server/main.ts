@@ -7,6 +7,8 @@ import { ArenaRoom } from './arena-room.js';
 export async function startShooter(port: number, page: URL, options: ServerOptions = {}): Promise<Server> {
   const server = new Server({ port, ...options });
   server.define('arena', ArenaRoom);
+  // The A/B/C demo: a room of its own per viewer (created, never joined by matchmaking).
+  server.define('abc-demo', ArenaRoom, { demo: true });
   server.http.fallback = staticFiles(page);
   return server.listen();
 }
