@@ -12,8 +12,13 @@ export const DAMAGE = 25;
 export const FIRE_COOLDOWN_MS = 250;
 export const RESPAWN_MS = 1500;
 export const SHOT_RANGE = 1200;
-/** The furthest back the server rewinds a shot (ms): a client cannot shoot into the far past. */
-export const MAX_REWIND_MS = 300;
+/**
+ * The furthest back the server rewinds a shot (ms): a client cannot shoot into the far past. A shot's view
+ * is older than its round trip: one way down, the interpolation delay (which grows with jitter), one way
+ * up — 360–500 ms measured in Chromium at a 200 ms link round trip. 1000, as Source's sv_maxunlag, covers
+ * players up to about 500 ms; beyond that they have to lead.
+ */
+export const MAX_REWIND_MS = 1000;
 
 /** Players A, B and C (then D, E, …) and their colours. */
 export const PLAYER_COLORS = [0x00e5ff, 0xff3df2, 0xffe600, 0x7cff6b, 0xff8a3d, 0xb38cff] as const;
