@@ -25,7 +25,8 @@ import { Arena, Controls, Player } from '../game/state.js';
 import { AbcScript } from './abc-script.js';
 import { BotBrain, type BotBrainOptions, type BotView } from './bot-brain.js';
 
-export interface ArenaOptions {
+// A type, not an interface: room options are a Record<string, unknown> (server.define's defaults).
+export type ArenaOptions = {
   /** Server-side bots to fill the match with (default 2, at most 8). */
   bots?: number;
   /** Judge shots where the shooter saw the targets (default true); off: where they are now. */
@@ -39,7 +40,7 @@ export interface ArenaOptions {
    * script (A, B and C fire in turn; see abc-script.ts).
    */
   demo?: boolean;
-}
+};
 
 interface Bot {
   id: string;
