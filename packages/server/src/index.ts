@@ -49,3 +49,4 @@ export { LagCompensation } from './netcode/lag-compensation.js';
 export type { LagCompensationOptions, Rewound } from './netcode/lag-compensation.js';
 export { staticFiles } from './static-files.js';
 export type { StaticHandler } from './static-files.js';
+export type { ServerLoad } from './server-load.js';

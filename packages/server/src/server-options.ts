@@ -56,6 +56,11 @@ export interface ServerOptions {
   onAuth?: (auth: unknown, info: AuthInfo) => AuthResult | Promise<AuthResult>;
   /** Rooms and matchmaking (docs/rooms.md): where listings and locks live, this process's id, per-session caps. */
   rooms?: MatchmakerOptions & Partial<RoomHubLimits>;
+  /**
+   * Serves `server.load()` as JSON at GET /volley/load to a request with `Authorization: Bearer <loadToken>`
+   * (for `volley loadtest` and dashboards). Unset (the default): no such route. At least 16 characters.
+   */
+  loadToken?: string;
   /** Limits; going over one disconnects that session with a reason, never affects others. */
   limits?: {
     /** Default 1000. Past it new clients are refused with ServerFull. */
@@ -120,6 +125,7 @@ export interface ResolvedServerOptions {
   maxRoomsPerSession: number;
   maxPendingJoins: number;
   joinsPerSecond: number;
+  loadToken: string | undefined;
 }
 
 function atLeast(name: string, v: number, min: number): number {
@@ -183,5 +189,12 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxRoomsPerSession: positive('rooms.maxRoomsPerSession', o.rooms?.maxRoomsPerSession, ROOM_HUB_DEFAULTS.maxRoomsPerSession),
     maxPendingJoins: positive('rooms.maxPendingJoins', o.rooms?.maxPendingJoins, ROOM_HUB_DEFAULTS.maxPendingJoins),
     joinsPerSecond: positive('rooms.joinsPerSecond', o.rooms?.joinsPerSecond, ROOM_HUB_DEFAULTS.joinsPerSecond, false),
+    loadToken: loadToken(o.loadToken),
   };
+}
+
+function loadToken(token: string | undefined): string | undefined {
+  if (token === undefined) return undefined;
+  if (typeof token !== 'string' || token.length < 16) throw new ConfigError('loadToken must be a string of at least 16 characters');
+  return token;
 }

@@ -24,6 +24,7 @@ import {
   Emitter,
   MessageRouter,
   PROTOCOL_VERSION,
+  constantTimeEqual,
   RunLoop,
   SendError,
   ServerEndpoint,
@@ -35,6 +36,7 @@ import {
   type Unsubscribe,
 } from '@volley/protocol';
 import { HttpHost } from './http-host.js';
+import { quantile, type ServerLoad } from './server-load.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { ServerError } from './server-error.js';
 import { Session, type SendOptions, type SessionHost } from './session.js';
@@ -92,6 +94,8 @@ export class Server implements SessionHost {
   private readonly transports: TransportServer[] = [];
   private readonly endpoint: ServerEndpoint<TransportLink>;
   private readonly sessions = new Map<EndpointSession<TransportLink>, Session>();
+  /** Traffic of the sessions that ended, for load(). */
+  private readonly retired = { bytesIn: 0, bytesOut: 0, packetsIn: 0, packetsOut: 0 };
   private readonly events = new Emitter<ServerEvents>((e, event) => this.fail(e, undefined, event === 'error'));
   private readonly router = new MessageRouter<MessageHandler, AnyMessageHandler>();
   private readonly loop = new RunLoop((now) => this.step(now), SERVER_TIMERS);
@@ -157,6 +161,58 @@ export class Server implements SessionHost {
       },
       { exact: true },
     );
+    const token = this.options.loadToken;
+    if (token !== undefined) {
+      const expected = new TextEncoder().encode(`Bearer ${token}`);
+      this.http.route(
+        '/volley/load',
+        (req, res) => {
+          const given = new TextEncoder().encode(req.headers.authorization ?? '');
+          if (!constantTimeEqual(given, expected)) {
+            res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' });
+            res.end('a load token is required (Authorization: Bearer <token>)\n');
+            return;
+          }
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+          res.end(JSON.stringify(this.load()));
+        },
+        { exact: true },
+      );
+    }
+  }
+
+  /** What this process carries and costs now (see server-load.ts): sessions, rooms, traffic, CPU, tick times. */
+  load(): ServerLoad {
+    const traffic = { ...this.retired };
+    for (const s of this.sessions.values()) {
+      const st = s.connection.stats();
+      traffic.bytesIn += st.bytesReceived;
+      traffic.bytesOut += st.bytesSent;
+      traffic.packetsIn += st.packetsReceived;
+      traffic.packetsOut += st.packetsSent;
+    }
+    const rooms = this.matchmaker.localRooms;
+    const steps: number[] = [];
+    let lateRuns = 0;
+    let dropped = 0;
+    let roomClients = 0;
+    for (const r of rooms) {
+      roomClients += r.seats;
+      for (const d of r.recentSteps()) steps.push(d);
+      lateRuns += r.tickHealth?.lateRuns ?? 0;
+      dropped += r.tickHealth?.dropped ?? 0;
+    }
+    steps.sort((a, b) => a - b);
+    const cpu = process.cpuUsage();
+    return {
+      at: performance.now(),
+      cpuMicros: { user: cpu.user, system: cpu.system },
+      sessions: this.sessions.size,
+      rooms: rooms.length,
+      roomClients,
+      ...traffic,
+      ticks: { samples: steps.length, p50: quantile(steps, 0.5), p99: quantile(steps, 0.99), max: steps.at(-1) ?? NaN, lateRuns, dropped },
+    };
   }
 
   // ---- application API ----------------------------------------------------------------------
@@ -410,6 +466,11 @@ export class Server implements SessionHost {
         const s = this.sessions.get(e.session);
         this.sessions.delete(e.session);
         if (s) {
+          const st = s.connection.stats();
+          this.retired.bytesIn += st.bytesReceived;
+          this.retired.bytesOut += st.bytesSent;
+          this.retired.packetsIn += st.packetsReceived;
+          this.retired.packetsOut += st.packetsSent;
           const peer = this.peers.get(s);
           if (peer) this.hub.peerEnded(peer);
           this.events.emit('disconnect', s, e.reason, e.text);

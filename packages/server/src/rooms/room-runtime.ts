@@ -143,6 +143,11 @@ export class RoomRuntime implements RoomClientHost {
     return this.simulation?.health;
   }
 
+  /** The durations (ms) of the simulation's last steps (up to 256), oldest first. */
+  recentSteps(): number[] {
+    return this.simulation?.recentSteps() ?? [];
+  }
+
   listing(): RoomListing {
     return {
       roomId: this.roomId,

@@ -41,6 +41,14 @@ export class SimulationLoop {
     this.arm();
   }
 
+  /** The durations (ms) of the last steps, up to 256, oldest first: a copy. */
+  recentSteps(): number[] {
+    const n = Math.min(this.health.steps, WINDOW);
+    const out: number[] = [];
+    for (let i = this.health.steps - n; i < this.health.steps; i++) out.push(this.durations[i % WINDOW]!);
+    return out;
+  }
+
   stop(): void {
     this.cancel?.();
     this.cancel = undefined;
