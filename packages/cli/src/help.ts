@@ -15,6 +15,7 @@ Commands:
   sim            stream messages over a simulated impaired link and report what arrived
   serve          a development server that echoes every message back
   ping <url>     the round trip a game sees, ping(8) style, over a chosen or automatic transport
+  loadtest <url> N bots (real clients) in a room: join times, failures, bytes, and the server's CPU and tick
 
 Options:
   -h, --help     this help
@@ -88,3 +89,22 @@ Options:
   -h, --help        this help
 
 Exit status: 0 when replies came back, 1 when none did or the server closed the session or was lost.`;
+
+export const LOADTEST_HELP = `Usage: volley loadtest <url> [--bots N] [--room NAME] [--seconds S] [--transport udp|websocket|polling]
+                      [--token TOKEN] [--options JSON] [--send TYPE --rate HZ] [--json]
+
+N bots, each a real client session, join (joinOrCreate) a room type and stay, receiving its state. Reports
+join time p50/p99, failures by reason, bytes and packets per bot per second, and — with the server's load
+token (ServerOptions.loadToken; or VOLLEY_LOAD_TOKEN) — the server's CPU per client, its simulation step
+time p50/p99 and bytes per client per second over the measured span, from GET /volley/load.
+
+Options:
+  --bots N          bots (default 50)
+  --room NAME       room type (default arena)
+  --seconds S       measured span once all have joined (default 10)
+  --transport T     udp (default), websocket or polling
+  --token TOKEN     the server's loadToken (default: VOLLEY_LOAD_TOKEN)
+  --options JSON    join options, e.g. '{"mode":"duel"}'
+  --send TYPE       each bot sends {} as message TYPE, --rate times a second (default 10)
+  --json            the report as one JSON object
+  -h, --help        this help`;

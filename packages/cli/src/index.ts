@@ -10,3 +10,5 @@ export type { SimOptions, SimReport } from './sim.js';
 export { formatPingSummary, runPing } from './ping.js';
 export type { PingOptions, PingReport } from './ping.js';
 export { main } from './main.js';
+export { formatLoadtest, runLoadtest } from './loadtest.js';
+export type { LoadtestOptions, LoadtestReport } from './loadtest.js';

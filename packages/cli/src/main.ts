@@ -4,7 +4,8 @@ import { CHANNEL_KINDS, type ChannelKind } from '@volley/protocol';
 import { ConnectError } from '@volley/client';
 import { numberOption, parse, UsageError } from './args.js';
 import { CommandError, reportUnexpected } from './errors.js';
-import { HELP, PING_HELP, SCENARIO_HELP, SERVE_HELP, SIM_HELP, TRANSPORTS, type Transport } from './help.js';
+import { HELP, LOADTEST_HELP, PING_HELP, SCENARIO_HELP, SERVE_HELP, SIM_HELP, TRANSPORTS, type Transport } from './help.js';
+import { formatLoadtest, runLoadtest } from './loadtest.js';
 import { formatPingSummary, runPing, type PingReport } from './ping.js';
 import { formatAbc, runAbc } from './scenario-abc.js';
 import { describeServer, startEchoServer } from './serve.js';
@@ -43,6 +44,8 @@ async function dispatch(argv: string[]): Promise<number> {
       return await serve(rest);
     case 'ping':
       return await ping(rest);
+    case 'loadtest':
+      return await loadtest(rest);
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -241,4 +244,63 @@ async function untilInterrupted<T>(task: (signal: AbortSignal) => Promise<T>): P
 function pingExitCode(r: PingReport): number {
   if (r.stopped && r.stopped.why !== 'interrupted') return 1;
   return r.received > 0 ? 0 : 1;
+}
+
+async function loadtest(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    bots: { type: 'string' },
+    room: { type: 'string' },
+    seconds: { type: 'string' },
+    transport: { type: 'string' },
+    token: { type: 'string' },
+    options: { type: 'string' },
+    send: { type: 'string' },
+    rate: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(LOADTEST_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('loadtest: expected one URL, e.g. volley loadtest http://127.0.0.1:8080');
+  const url = positionals[0]!;
+  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`loadtest: '${url}' is not an http(s) URL`);
+  const transport = (values.transport ?? 'udp') as string;
+  if (transport !== 'udp' && transport !== 'websocket' && transport !== 'polling')
+    throw new UsageError(`--transport must be udp, websocket or polling (a bot is a Node client), got '${transport}'`);
+  let joinOptions: Record<string, unknown> = {};
+  if (typeof values.options === 'string') {
+    try {
+      joinOptions = JSON.parse(values.options) as Record<string, unknown>;
+    } catch (e) {
+      throw new UsageError(`--options is not JSON: ${(e as Error).message}`);
+    }
+    if (typeof joinOptions !== 'object' || joinOptions === null || Array.isArray(joinOptions))
+      throw new UsageError('--options must be a JSON object');
+  }
+  const token = typeof values.token === 'string' ? values.token : process.env['VOLLEY_LOAD_TOKEN'];
+  const json = values.json === true;
+  const report = await runLoadtest(
+    {
+      url,
+      bots: numberOption(values, 'bots', 50, 1, 10_000, true),
+      room: typeof values.room === 'string' ? values.room : 'arena',
+      joinOptions,
+      seconds: numberOption(values, 'seconds', 10, 0.1, 3600),
+      transport,
+      ...(token ? { token } : {}),
+      ...(typeof values.send === 'string' ? { send: { type: values.send, rate: numberOption(values, 'rate', 10, 0.1, 1000) } } : {}),
+    },
+    (line) => {
+      if (!json && process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);
+      else if (!json) console.error(line);
+    },
+  ).catch((e: unknown) => {
+    if (e instanceof RangeError) throw e;
+    throw new CommandError(`volley loadtest: ${(e as Error).message}`);
+  });
+  if (!json && process.stderr.isTTY) process.stderr.write('\n');
+  console.log(json ? JSON.stringify(report) : formatLoadtest(report));
+  return report.joined === report.bots ? 0 : 1;
 }
