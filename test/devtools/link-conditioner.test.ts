@@ -24,15 +24,16 @@ async function setup(
   transport: 'udp' | 'websocket',
   conditioner: LinkConditioner,
   trace?: (e: TraceEvent) => void,
+  at: 'client' | 'server' = 'client',
 ): Promise<{ got: number[] }> {
-  server = new Server({ port: 0, udpPort: 0, transports: [transport] });
+  server = new Server({ port: 0, udpPort: 0, transports: [transport], ...(at === 'server' ? { wrapLink: conditioner.wrapLink } : {}) });
   const got: number[] = [];
   server.onMessage('echo', (session, v) => session.send('echo', v));
   server.onMessage('n', (_s, v) => void got.push(v as number));
   await server.listen();
   client = await connect(server.address().url, {
     transports: [transport],
-    wrap: conditioner.wrap,
+    ...(at === 'client' ? { wrap: conditioner.wrap } : {}),
     ...(trace ? { protocol: { trace } } : {}),
   });
   return { got };
@@ -128,6 +129,29 @@ describe('LinkConditioner', () => {
     const delivered = trace.flatMap((e) => (e.type === 'message-delivered' && e.channel === held.channel ? [e.id] : []));
     expect(delivered.slice(-2)).toEqual([held.waitingFor, held.id]);
   });
+
+  it.each(['udp', 'websocket'] as const)(
+    'on the server (wrapLink) over %s: latency, and a dropped reply resent and delivered in order',
+    async (transport) => {
+      const conditioner = new LinkConditioner({ latency: 40 });
+      await setup(transport, conditioner, undefined, 'server');
+      expect(await echoed(client!, 1)).toBeGreaterThanOrEqual(80);
+      const got: string[] = [];
+      client!.onMessage('shot', (v) => void got.push((v as { by: string }).by));
+      // 'down' is server to client on the server's side too.
+      const dropped = conditioner.dropNext('shot', { direction: 'down', where: (v) => (v as { by: string }).by === 'B' });
+      for (const by of ['A', 'B', 'C']) {
+        server!.broadcast('shot', { by });
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await until(() => got.length >= 3, 5000);
+      expect(got).toEqual(['A', 'B', 'C']);
+      if (transport === 'udp') {
+        expect(Number.isInteger(await dropped)).toBe(true);
+        expect(conditioner.stats.dropped).toBe(1);
+      } else expect(conditioner.stats.dropped).toBe(0); // nothing is lost on a reliable transport
+    },
+  );
 
   it('refuses bad settings and unknown presets, and keeps the ones it had', () => {
     const c = new LinkConditioner('4g');

@@ -6,6 +6,9 @@
  * the link both ways for a while, and `dropNext(type)` drops the next datagram carrying a message of that
  * type (a plain message or a room's), for showing what the protocol does about one lost packet.
  *
+ * On the server, `new Server({ wrapLink: conditioner.wrapLink })` puts the same conditions on every client's
+ * link ('down' is still server to client).
+ *
  * On a reliable transport (WebSocket, long-polling) nothing may be lost, duplicated or reordered — the
  * protocol runs there without retransmission, as TCP does it below — so only latency and bandwidth apply,
  * and a disconnect holds the datagrams until it ends (what TCP does through a short outage).
@@ -29,6 +32,17 @@ import {
 
 /** What the conditioner wraps: any ClientTransport of @volley/client. */
 export type ConditionableTransport = ClientTransport;
+
+/** A server's link to one client (a TransportLink of @volley/server), as `wrapLink` wraps it. */
+export interface ConditionableLink {
+  readonly kind: TransportKind;
+  readonly reliable: boolean;
+  readonly remote: string;
+  send(datagram: Uint8Array): void;
+  close(): void;
+  onDatagram: (datagram: Uint8Array) => void;
+  onClose: (reason: string) => void;
+}
 
 /** Named conditions, each way: from a quiet LAN to a congested mobile link. */
 export const LINK_PRESETS = {
@@ -120,6 +134,8 @@ export class LinkConditioner {
   private readonly idChannels: number[];
   /** `wrap` for connect(): `connect(url, { wrap: conditioner.wrap })`. */
   readonly wrap: <T extends ConditionableTransport>(transport: T) => T;
+  /** `wrapLink` for a server: `new Server({ wrapLink: conditioner.wrapLink })`, every client's link conditioned. */
+  readonly wrapLink: <L extends ConditionableLink>(link: L) => L;
 
   constructor(conditions: LinkConditions | LinkPreset = {}, options: LinkConditionerOptions = {}) {
     this.seed = options.seed ?? 1;
@@ -127,9 +143,14 @@ export class LinkConditioner {
     this.idChannels = (options.channels ?? STANDARD_CHANNELS).flatMap((c, i) => (c.kind === 'unreliable' ? [] : [i]));
     this.set(typeof conditions === 'string' ? LINK_PRESETS[conditions] : conditions);
     this.wrap = (transport) => {
-      const t = new ConditionedTransport(transport, this);
+      const t = new ConditionedTransport(transport, this, 'client');
       this.live.add(t);
       return t as unknown as typeof transport;
+    };
+    this.wrapLink = (link) => {
+      const t = new ConditionedTransport(link, this, 'server');
+      this.live.add(t);
+      return t as unknown as typeof link;
     };
   }
 
@@ -213,9 +234,9 @@ export class LinkConditioner {
   }
 
   /** @internal The drop rule: whether this datagram carries a message a pending dropNext wants. */
-  takeDrop(d: DatagramInfo): boolean {
+  takeDrop(d: DatagramInfo, side: Side): boolean {
     if (this.drops.length === 0) return false;
-    const up = d.direction === 'a-to-b';
+    const up = (d.direction === 'a-to-b') === (side === 'client');
     const { seq, messages } = this.read(d.bytes, up);
     if (seq === undefined) return false;
     for (const message of messages) {
@@ -244,7 +265,7 @@ export class LinkConditioner {
   }
 
   /** @internal A simulator for one transport with the current conditions. */
-  lane(reliable: boolean, index: number): Lane {
+  lane(reliable: boolean, index: number, side: Side): Lane {
     const c = this.conditions;
     const conditions: LinkConditions = reliable
       ? { latency: c.latency ?? 0, ...(c.bandwidth ? { bandwidth: c.bandwidth, queueLimit: Infinity } : {}) }
@@ -262,7 +283,7 @@ export class LinkConditioner {
     };
     const dropRule = (d: DatagramInfo) => {
       ruleReason = 'rule';
-      return this.takeDrop(d);
+      return this.takeDrop(d, side);
     };
     const rules = reliable ? [note] : [note, outage, dropRule];
     const link = new LinkSimulator({
@@ -272,7 +293,7 @@ export class LinkConditioner {
       trace: (e) => {
         if (e.type === 'drop') this.stats.dropped++;
         if (!seen || seen.index !== e.index || seen.direction !== e.direction) return;
-        const up = e.direction === 'a-to-b';
+        const up = (e.direction === 'a-to-b') === (side === 'client');
         const { seq, messages } = this.read(seen.bytes, up);
         this.emit({
           type: e.type,
@@ -328,10 +349,13 @@ function safe(where: (value: unknown) => boolean, value: () => unknown): boolean
   }
 }
 
+/** Which end the conditioner sits at: a client's transport ('a-to-b' is up) or a server's link ('a-to-b' is down). */
+type Side = 'client' | 'server';
+
 let transports = 0;
 
-/** One real transport, its datagrams through the conditioner's simulator both ways. */
-class ConditionedTransport implements ConditionableTransport {
+/** One real transport or link, its datagrams through the conditioner's simulator both ways ('a-to-b': what it sends). */
+class ConditionedTransport implements ConditionableTransport, ConditionableLink {
   onDatagram: (datagram: Uint8Array) => void = () => {};
   onClose: (reason: string) => void = () => {};
   private lanes: Lane[] = [];
@@ -340,8 +364,9 @@ class ConditionedTransport implements ConditionableTransport {
   private readonly index = transports++;
 
   constructor(
-    private readonly inner: ConditionableTransport,
+    private readonly inner: ConditionableTransport | ConditionableLink,
     private readonly owner: LinkConditioner,
+    private readonly side: Side,
   ) {
     inner.onDatagram = (d) => this.enter('b-to-a', d);
     inner.onClose = (reason) => {
@@ -359,7 +384,12 @@ class ConditionedTransport implements ConditionableTransport {
     return this.inner.reliable;
   }
 
+  get remote(): string {
+    return 'remote' in this.inner ? this.inner.remote : '';
+  }
+
   open(signal: AbortSignal): Promise<void> {
+    if (!('open' in this.inner)) return Promise.reject(new Error('a server link is open already'));
     return this.inner.open(signal);
   }
 
@@ -376,7 +406,7 @@ class ConditionedTransport implements ConditionableTransport {
 
   /** New settings: a new simulator for what is sent from now on; the old ones deliver what they hold. */
   renew(): void {
-    this.lanes.push(this.owner.lane(this.inner.reliable, this.index));
+    this.lanes.push(this.owner.lane(this.inner.reliable, this.index, this.side));
   }
 
   private enter(direction: LinkDirection, datagram: Uint8Array): void {

@@ -5,7 +5,7 @@ import { ConfigError, SERVER_ENDPOINT_DEFAULTS, STANDARD_CHANNELS, type ChannelO
 import type { HttpHostOptions } from './http-host.js';
 import type { MatchmakerOptions } from './rooms/matchmaker.js';
 import { ROOM_HUB_DEFAULTS, type RoomHubLimits } from './rooms/room-hub.js';
-import { TRANSPORT_KINDS, type TransportKind, type TransportServer } from './transport.js';
+import { TRANSPORT_KINDS, type TransportKind, type TransportLink, type TransportServer } from './transport.js';
 import type { PollingTransportOptions } from './transports/polling.js';
 import type { UdpTransportOptions } from './transports/udp.js';
 import type { WebRtcTransportOptions } from './transports/webrtc.js';
@@ -61,6 +61,11 @@ export interface ServerOptions {
    * (for `volley loadtest` and dashboards). Unset (the default): no such route. At least 16 characters.
    */
   loadToken?: string;
+  /**
+   * Wraps every client's link as it opens (the core then talks to what this returns): for a link
+   * conditioner (`new Server({ wrapLink: conditioner.wrapLink })`, @volley/devtools) or instrumentation.
+   */
+  wrapLink?: (link: TransportLink) => TransportLink;
   /** Limits; going over one disconnects that session with a reason, never affects others. */
   limits?: {
     /** Default 1000. Past it new clients are refused with ServerFull. */
@@ -126,6 +131,7 @@ export interface ResolvedServerOptions {
   maxPendingJoins: number;
   joinsPerSecond: number;
   loadToken: string | undefined;
+  wrapLink: ((link: TransportLink) => TransportLink) | undefined;
 }
 
 function atLeast(name: string, v: number, min: number): number {
@@ -190,6 +196,7 @@ export function resolveServerOptions(o: ServerOptions): ResolvedServerOptions {
     maxPendingJoins: positive('rooms.maxPendingJoins', o.rooms?.maxPendingJoins, ROOM_HUB_DEFAULTS.maxPendingJoins),
     joinsPerSecond: positive('rooms.joinsPerSecond', o.rooms?.joinsPerSecond, ROOM_HUB_DEFAULTS.joinsPerSecond, false),
     loadToken: loadToken(o.loadToken),
+    wrapLink: o.wrapLink,
   };
 }
 

@@ -411,8 +411,9 @@ export class Server implements SessionHost {
 
   // ---- the host loop ------------------------------------------------------------------------
 
-  private onLink(link: TransportLink): void {
-    if (this.closing) return link.close();
+  private onLink(opened: TransportLink): void {
+    if (this.closing) return opened.close();
+    const link = this.options.wrapLink ? this.options.wrapLink(opened) : opened;
     this.endpoint.linkOpened(link, link.reliable, this.now(), sourceOf(link.remote));
     link.onDatagram = (d) => {
       this.endpoint.handle(link, d, this.now());
