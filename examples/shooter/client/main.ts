@@ -3,7 +3,7 @@
 // ?netgraph=0…3 sets the net graph's level (F3 steps through them); ?preset=4g or ?latency=… conditions the link.
 // ?demo=abc opens the A/B/C demo: a room of its own where A, B and C fire and B's packet is lost.
 import { connect, type TransportKind } from '@volley/client';
-import { LINK_PRESETS, LinkConditioner, NetGraph, NetRecorder, PacketTimeline, type LinkPreset } from '@volley/devtools';
+import { LINK_PRESETS, LinkConditioner, NetRecorder, PacketTimeline, pixiNetGraph, type LinkPreset } from '@volley/devtools';
 import type { ShotEvent } from '../game/messages.js';
 import { Arena } from '../game/state.js';
 import { AbcPanel } from './abc-panel.js';
@@ -66,7 +66,7 @@ const game = new ShooterGame(room);
 const view = new ArenaView();
 await view.init(element('game'));
 const controls = new ControlsState(view.app.canvas);
-const net = new NetGraph(recorder, { parent: element('game') });
+const net = pixiNetGraph(view.app, recorder); // over the canvas; F3 or ?netgraph=0-3
 net.addLine('interpolation', () => {
   const w = game.world.stats;
   return `delay ${w.delay.toFixed(0)} ms (target ${w.target.toFixed(0)}), buffered ${w.depth}, underruns ${w.underruns}`;
@@ -78,6 +78,10 @@ net.addLine('link', () => {
 net.addLine('prediction', () => {
   const c = game.corrections;
   return `${game.techniques.prediction ? 'on' : 'off'}, pending ${c.pending}, corrections ${c.corrections} (max ${c.maxError.toFixed(1)} px)`;
+});
+net.addLine('server tick', () => {
+  const a = room.state;
+  return `longest step ${a.stepMaxMs.toFixed(2)} ms of ${(1000 / 60).toFixed(1)}, late runs ${a.lateTicks}, dropped ${a.droppedTicks}`;
 });
 const feed = new KillFeed(element('feed'));
 

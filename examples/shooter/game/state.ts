@@ -28,6 +28,10 @@ export const Arena = schema(
     players: t.map(Player),
     /** The server's clock at the tick this state is from (ms): snapshots for interpolation are stamped with it. */
     time: t.float64(),
+    /** The server's tick health, refreshed once a second: its longest simulation step of the last 256 (ms), and its late and dropped runs so far. */
+    stepMaxMs: t.float32(),
+    lateTicks: t.uint32(),
+    droppedTicks: t.uint32(),
   },
   'ShooterArena',
 );

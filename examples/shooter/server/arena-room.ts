@@ -72,7 +72,7 @@ export class ArenaRoom extends Room<Arena> {
   private held = false;
 
   override onCreate(options: ArenaOptions = {}): void {
-    this.setState(new Arena());
+    this.setState(new Arena().assign({ time: 0, stepMaxMs: 0, lateTicks: 0, droppedTicks: 0 }));
     this.lagCompensation = options.lagCompensation ?? true;
     this.reconnectSeconds = options.reconnectSeconds ?? 10;
     this.setPatchRate(PATCH_MS);
@@ -120,6 +120,14 @@ export class ArenaRoom extends Room<Arena> {
     const bots = options.demo ? 3 : Math.min(8, Math.max(0, Math.floor(Number(options.bots ?? 2)) || 0));
     for (let i = 0; i < bots; i++) this.addBot(options.botBrain);
     this.setSimulationInterval(() => this.tick(), TICK_MS);
+    // The tick's health for the page's net graph, once a second (a change every tick would be a patch every tick).
+    this.clock.setInterval(() => {
+      const h = this.tickHealth;
+      if (!h || this.held) return;
+      this.state.stepMaxMs = Math.round(h.maxStepMs * 100) / 100;
+      this.state.lateTicks = h.lateRuns;
+      this.state.droppedTicks = h.dropped;
+    }, 1000);
   }
 
   override onJoin(client: RoomClient): void {

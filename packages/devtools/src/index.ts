@@ -19,3 +19,5 @@ export { PacketTimeline } from './packet-timeline.js';
 export type { PacketTimelineOptions, TimelineEntry, TimelineKind, TimelineMessage } from './packet-timeline.js';
 export { PacketTimelineView } from './packet-timeline-view.js';
 export type { PacketTimelineViewOptions } from './packet-timeline-view.js';
+export { pixiNetGraph } from './pixi-net-graph.js';
+export type { PixiCanvasOwner } from './pixi-net-graph.js';
