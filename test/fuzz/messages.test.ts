@@ -3,7 +3,8 @@
  *  - message bodies: envelopes (formats.ts: flags, type, MessagePack or raw body; every length, count and
  *    type byte mutated) as protocol messages on the reliable-ordered channel. The model is decodeMessage
  *    itself: the server's handlers get exactly the messages it decodes, in order, with the same type and
- *    value; each one it refuses is counted once in session.malformedMessages; the session stays up.
+ *    value; each one it refuses is counted once in session.malformedMessages; the session stays up. A
+ *    mutation that sets the room flag makes a room frame: decodeRoomFrame is its model (refused: counted).
  *  - auth payloads: MessagePack as the CONNECT payload (≤ 1 KiB) to a server with onAuth. What decodeValue
  *    reads reaches onAuth and the session connects; what it refuses is a REJECT (Rejected, saying
  *    MessagePack) and no session.
@@ -12,7 +13,16 @@
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeMessage, decodeValue, DecodeError, DisconnectReason, encodeMessage, MAX_CONNECT_PAYLOAD } from '@volley/protocol';
+import {
+  decodeMessage,
+  decodeRoomFrame,
+  decodeValue,
+  DecodeError,
+  DisconnectReason,
+  encodeMessage,
+  isRoomFrame,
+  MAX_CONNECT_PAYLOAD,
+} from '@volley/protocol';
 import type { Session } from '@volley/server';
 import { SdkRig } from '../support/sdk-rig.js';
 import { FUZZ_TIMEOUT, fuzzParams } from './budget.js';
@@ -28,6 +38,8 @@ const rig = new SdkRig({
   limits: { handshakeTimeout: 1000, ...generous, ...ONE_SOURCE_MANY_CLIENTS },
 });
 const END = 'fuzz:end';
+/** Room frame ops a client may send (room-hub.ts); any other is refused as malformed. */
+const CLIENT_OPS = new Set(['join', 'list', 'send', 'leave', 'resync', 'input']);
 
 describe('MessagePack message bodies in a live session', () => {
   it('delivers exactly what decodeMessage reads, counts each refusal once, keeps the session', { timeout: FUZZ_TIMEOUT }, async () => {
@@ -53,9 +65,16 @@ describe('MessagePack message bodies in a live session', () => {
         const expected: { type: string; data: unknown }[] = [];
         let refused = 0;
         for (const m of messages) {
-          const r = decodesOr(DecodeError, () => decodeMessage(m.bytes));
-          if (r.ok) expected.push({ type: r.value.type, data: r.value.data });
-          else refused++;
+          if (isRoomFrame(m.bytes)) {
+            // A mutated flag byte can make it a room frame (docs/protocol.md §9): the room hub's, not a handler's.
+            // Refused (and counted) when it does not decode or is an op only a server sends.
+            const f = decodesOr(DecodeError, () => decodeRoomFrame(m.bytes, 'client'));
+            if (!f.ok || !CLIENT_OPS.has(f.value.op)) refused++;
+          } else {
+            const r = decodesOr(DecodeError, () => decodeMessage(m.bytes));
+            if (r.ok) expected.push({ type: r.value.type, data: r.value.data });
+            else refused++;
+          }
           raw.sendMessage(m.bytes);
         }
         raw.sendMessage(encodeMessage(END, n));
