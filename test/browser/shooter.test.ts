@@ -303,11 +303,27 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
                 });
                 const target = [...s.room.state.players.keys()].find((id: string) => id !== s.room.sessionId) as string;
                 let fired = 0;
-                for (let i = 0; i < count * 10 && fired < count; i++) {
+                let skipped = 0;
+                let underruns = -1;
+                let cleanSince = Infinity;
+                for (let i = 0; i < count * 4 && fired < count; i++) {
                   await new Promise((r) => setTimeout(r, 400)); // more than the cooldown, whatever the jitter
                   const alive = (s.room.state.players.get(target)?.hp ?? 0) > 0;
-                  const drawn = s.game.others(performance.now()).get(target);
+                  const now = performance.now();
+                  const drawn = s.game.others(now).get(target);
                   const me = s.game.me();
+                  // Aim only at what the page draws from real snapshots: where the buffer ran dry (a busy
+                  // machine) it extrapolates, then blends back for 200 ms, and draws places the target never
+                  // was, which no server can rewind to. Those shots are counted as skipped, not fired.
+                  const w = s.game.world.stats;
+                  if (w.underruns !== underruns) {
+                    underruns = w.underruns;
+                    cleanSince = now;
+                  }
+                  if (w.beyond > 0 || now - cleanSince < 250) {
+                    skipped++;
+                    continue;
+                  }
                   if (!alive || !drawn || !me) continue;
                   s.game.fire(Math.atan2(drawn.y - me.y, drawn.x - me.x));
                   fired++;
@@ -318,6 +334,7 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
                 const w = s.game.world.stats;
                 return {
                   fired,
+                  skipped,
                   judged: mine.length,
                   hits: mine.filter((e) => e.target).length,
                   rewound: mine.map((e) => e.rewound),
@@ -330,8 +347,11 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
           const off = await aim(30, false);
           console.log(
             `shooter hit rate at 200 ms round trip, aiming at the drawn target: lag compensation on ${on.hits}/${on.judged} ` +
-              `(rewound ${Math.min(...on.rewound)}–${Math.max(...on.rewound)} ms), off ${off.hits}/${off.judged}; ${on.view}`,
+              `(rewound ${Math.min(...on.rewound)}–${Math.max(...on.rewound)} ms), off ${off.hits}/${off.judged}; ${on.view}; ` +
+              `skipped while the view was extrapolated: ${on.skipped} and ${off.skipped}`,
           );
+          expect(on.fired).toBeGreaterThanOrEqual(20);
+          expect(off.fired).toBeGreaterThanOrEqual(20);
           // The server judges every shot it takes; one that arrives within the 250 ms cooldown of the one before
           // (the page's main thread can stall, and the link has jitter) is refused, so allow a few.
           expect(on.judged).toBeGreaterThanOrEqual(on.fired - 3);
@@ -344,6 +364,6 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
         undefined,
         { botBrain: { shoots: false } },
       ),
-    90_000,
+    150_000,
   );
 });
