@@ -1,13 +1,14 @@
 /**
  * Snapshot interpolation over a seeded jittery link in simulated time: an entity moving at constant speed,
  * snapshots at 20 Hz, drawn at 60 Hz. What a player would see: smooth motion (no step far from the true
- * per-frame movement, never backwards), also through a burst of three lost snapshots resent together.
+ * per-frame movement, never backwards), also through a burst of three lost snapshots resent together, and
+ * through a stall longer than the largest delay.
  */
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '@volley/protocol';
-import { InterpolationDelay, Interpolator, lerp } from '../src/index.js';
+import { InterpolationDelay, Interpolator, lerp, type InterpolatorOptions } from '../src/index.js';
 
 const SPEED = 0.2; // units per ms of server time
 const FRAME = 1000 / 60;
@@ -26,7 +27,15 @@ const turning = (t: number) => (t <= 2975 ? t * SPEED : 2975 * SPEED - (t - 2975
  * for k in `burst`, together with the first snapshot after the burst (a reliable channel resending them).
  * The client's server clock is exact (offset 0). Returns each frame's step after the first second.
  */
-function play(seed: number, ms: number, jitter: number, burst: ReadonlySet<number> = new Set(), pos = steady, smoothing?: number): Run {
+function play(
+  seed: number,
+  ms: number,
+  jitter: number,
+  burst: ReadonlySet<number> = new Set(),
+  pos = steady,
+  smoothing?: number,
+  options: InterpolatorOptions = {},
+): Run {
   const rng = new Random(seed);
   const random = () => rng.float();
   const arrivals: { at: number; time: number }[] = [];
@@ -43,7 +52,7 @@ function play(seed: number, ms: number, jitter: number, burst: ReadonlySet<numbe
     arrivals.push({ at, time });
   }
   arrivals.sort((a, b) => a.at - b.at);
-  const it = new Interpolator<number>(lerp, { interval: 50, ...(smoothing === undefined ? {} : { smoothing }) });
+  const it = new Interpolator<number>(lerp, { interval: 50, ...options, ...(smoothing === undefined ? {} : { smoothing }) });
   const steps: number[] = [];
   let last: number | undefined;
   let next = 0;
@@ -91,6 +100,25 @@ describe('Interpolator', () => {
       }),
       { numRuns: 50 },
     );
+  });
+
+  it('a stall longer than maxDelay (1.4 s without snapshots) is caught up at twice the pace, not jumped', () => {
+    const stall = new Set(Array.from({ length: 28 }, (_, i) => 60 + i)); // server times 3000–4350 ms
+    fc.assert(
+      fc.property(fc.integer(), (seed) => {
+        const { steps, stats } = play(seed, 9000, 10, stall);
+        expect(Math.max(...steps)).toBeGreaterThan(FRAME_MOVE * 1.5); // it did catch up faster than real time
+        for (const s of steps) {
+          expect(s).toBeGreaterThanOrEqual(0);
+          expect(s).toBeLessThanOrEqual(FRAME_MOVE * 2 * 1.25); // at most twice the pace (and a little jitter)
+        }
+        expect(stats.delay).toBeLessThan(1000); // caught up
+      }),
+      { numRuns: 30 },
+    );
+    // Past twice maxDelay the hold is cut short: a jump, of what lies beyond 2 × maxDelay.
+    const jump = play(1, 9000, 10, stall, steady, undefined, { maxDelay: 500 });
+    expect(Math.max(...jump.steps)).toBeGreaterThan(FRAME_MOVE * 10);
   });
 
   it('an entity that turns during the burst blends back from the extrapolation; with smoothing 0 it snaps', () => {

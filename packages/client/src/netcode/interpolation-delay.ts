@@ -7,7 +7,9 @@
  * the smoothed change in transit from one snapshot to the next. A gap between arrivals (a burst of losses,
  * resent later) raises the target to cover it, and decays. The delay moves towards its target gradually (at
  * most `slew` ms per ms: the render's clock runs at most that much faster or slower), so the render never
- * jumps.
+ * jumps. A hold longer than `maxDelay` (a stall of a second or more) stretches the delay past it; that excess
+ * is caught up faster, at `catchUp` ms per ms (the render runs at most 1 + catchUp times real time), and only
+ * a hold past twice `maxDelay` is cut short: the render jumps by what lies beyond that.
  */
 
 export interface InterpolationDelayOptions {
@@ -20,6 +22,8 @@ export interface InterpolationDelayOptions {
   maxDelay?: number;
   /** Most the delay changes per ms of elapsed time (default 0.05: the render runs 5 % faster or slower). */
   slew?: number;
+  /** How fast a delay stretched past `maxDelay` comes back to it, ms per ms (default 1: the render at twice real time). */
+  catchUp?: number;
 }
 
 export class InterpolationDelay {
@@ -28,6 +32,7 @@ export class InterpolationDelay {
   private readonly min: number;
   private readonly max: number;
   private readonly slew: number;
+  private readonly catchUp: number;
   private jitterMs = 0;
   private transitMs: number | undefined;
   private lastTransit: number | undefined;
@@ -44,6 +49,7 @@ export class InterpolationDelay {
     this.min = positive('minDelay', options.minDelay ?? this.interval, true);
     this.max = positive('maxDelay', options.maxDelay ?? 1000);
     this.slew = positive('slew', options.slew ?? 0.05);
+    this.catchUp = positive('catchUp', options.catchUp ?? 1);
     if (this.min > this.max) throw new RangeError(`minDelay ${this.min} is above maxDelay ${this.max}`);
   }
 
@@ -75,25 +81,38 @@ export class InterpolationDelay {
     return Math.min(this.max, Math.max(this.min, wanted));
   }
 
-  /** The delay to render with at local time `now` (ms): the target at first, then moved towards it by at most slew × elapsed. */
+  /**
+   * The delay to render with at local time `now` (ms): the target at first, then moved towards it by at most
+   * slew × elapsed (catchUp × elapsed for the part above maxDelay).
+   */
   current(now: number): number {
     const target = this.target;
     if (this.delay === undefined || this.at === undefined || this.transitMs === undefined) {
       this.at = now;
       return (this.delay = target);
     }
-    const step = this.slew * Math.max(0, now - this.at);
+    let elapsed = Math.max(0, now - this.at);
     this.at = now;
+    if (this.delay > this.max) {
+      const excess = this.delay - this.max;
+      const spent = Math.min(elapsed, excess / this.catchUp);
+      this.delay -= spent * this.catchUp;
+      elapsed -= spent;
+      if (this.delay - this.max < 1e-9) this.delay = this.max;
+    }
+    const step = this.slew * elapsed;
     if (this.delay < target) this.delay = Math.min(target, this.delay + step);
     else if (this.delay > target) this.delay = Math.max(target, this.delay - step);
     return this.delay;
   }
+
   /**
-   * The render had to wait (no snapshot far enough ahead): the delay is now at least `delay`, and comes back
-   * to the target at the slew rate once snapshots flow again.
+   * The render had to wait (no snapshot far enough ahead): the delay is now at least `delay` (at most twice
+   * maxDelay), and comes back to the target once snapshots flow again: at the catch-up rate down to maxDelay,
+   * then at the slew rate.
    */
   stretch(delay: number): void {
-    if (this.delay !== undefined && Number.isFinite(delay)) this.delay = Math.min(this.max, Math.max(this.delay, delay));
+    if (this.delay !== undefined && Number.isFinite(delay)) this.delay = Math.min(2 * this.max, Math.max(this.delay, delay));
   }
 }
 

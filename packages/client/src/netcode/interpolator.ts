@@ -4,7 +4,7 @@
  * jitter. The delay adapts (InterpolationDelay). When snapshots stop coming (a burst of losses), the render
  * goes on past the newest, extrapolating, for at most `maxExtrapolation` ms, and then waits there: the delay
  * stretches, so when the snapshots come back the motion resumes where it stopped, at its normal pace, and
- * the delay shrinks back to its target slowly. Where the extrapolation was wrong (the entity turned), the
+ * the delay shrinks back to its target slowly (faster for a stall longer than maxDelay: InterpolationDelay). Where the extrapolation was wrong (the entity turned), the
  * drawn value blends from the extrapolated track to the right one over `smoothing` ms instead of snapping
  * (projective blending: both tracks move on meanwhile). The render time never goes back.
  */
