@@ -461,6 +461,12 @@ export class Connection {
     for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
   };
 
+  /** A probe: the packet's reliable units not yet acknowledged go out again; the packet stays in flight. */
+  private probe(p: SentPacket): void {
+    this.trace?.({ type: 'packet-probed', t: this.now, seq: wrap(p.seq) });
+    for (const u of p.units) this.senders[u.message.channel]!.reprobe(u.message, u.unit);
+  }
+
   private readonly sink: ReceiveSink = {
     deliver: (channel, id, data) => {
       this.counters.messagesDelivered++;
@@ -524,7 +530,7 @@ export class Connection {
     if (this.stateValue !== 'connected') return;
     if (isDue(due, Timer.Loss)) {
       if (this.loss.lossTimerArmed) this.loss.detect(now, this.onLost);
-      else this.loss.onProbeTimeout(this.onLost);
+      else for (const p of this.loss.onProbeTimeout(this.onLost)) this.probe(p);
     }
     if (isDue(due, Timer.Reassembly)) for (const rc of this.receivers) rc.expire(now, this.sink);
     if (isDue(due, Timer.Ping)) {

@@ -2,8 +2,10 @@
  * Loss detection, as in QUIC (RFC 9002 §6): an in-flight packet is lost when a packet at least
  * 3 newer has been acknowledged (packet threshold), or when a newer one was acknowledged and
  * 9/8·RTT has passed since it was sent (time threshold). When acknowledgements stop altogether the
- * probe timeout fires: everything in flight is declared lost, its reliable content goes out again in
- * new packets, and the timeout backs off ×2, clamped to [minRto, maxRto].
+ * probe timeout fires (RFC 9002 §6.2): nothing is declared lost; the reliable content of the oldest
+ * packets in flight goes out again as one or two probes, whose ack lets the thresholds decide what was
+ * lost, and the timeout backs off ×2, clamped to [minRto, maxRto]. In-flight packets carrying nothing
+ * to resend are dropped from the books then (declared lost), so they do not keep the timer armed.
  *
  * Reordering adapts the thresholds (as RFC 9002 §6.1 allows and TCP RACK does): when a packet declared
  * lost is acknowledged after all, the loss was spurious; the packet threshold grows to the reordering
@@ -15,6 +17,8 @@ import type { SentPacket, SentPackets } from './sent-packets.js';
 import type { LossReason } from './trace.js';
 
 export const PACKET_THRESHOLD = 3;
+/** Packets' worth of content a probe timeout sends again (RFC 9002 sends one or two probes). */
+export const PROBE_PACKETS = 2;
 const MAX_PACKET_THRESHOLD = 64;
 const MAX_TIME_FACTOR = 2;
 /** Lost packets remembered for spurious-loss detection. */
@@ -102,15 +106,25 @@ export class LossDetection {
     return this.lossTime < Infinity;
   }
 
-  /** The probe timeout fired: every packet in flight is lost. */
-  onProbeTimeout(lost: (p: SentPacket, reason: LossReason) => void): void {
-    const all = [...this.sent.values()];
-    this.sent.clear();
+  /**
+   * The probe timeout fired. Returns the packets whose reliable content to send again as probes (the
+   * oldest in flight that carry any, at most `PROBE_PACKETS`); they stay in flight. Packets with nothing
+   * to resend (pings, unreliable data) are removed and reported to `lost`.
+   */
+  onProbeTimeout(lost: (p: SentPacket, reason: LossReason) => void): SentPacket[] {
     this.ptoCount++;
-    for (const p of all) {
+    const probes: SentPacket[] = [];
+    const empty: SentPacket[] = [];
+    for (const p of this.sent.values()) {
+      if (p.units.length === 0) empty.push(p);
+      else if (probes.length < PROBE_PACKETS) probes.push(p);
+    }
+    for (const p of empty) {
+      this.sent.take(p.seq);
       this.remember(p, this.sent.largestAcked, 'probe-timeout');
       lost(p, 'probe-timeout');
     }
+    return probes;
   }
 
   /** New packets were acknowledged: the peer is alive, reset the backoff. */

@@ -110,6 +110,13 @@ export class SendChannel {
     return true;
   }
 
+  /** Reliable: a probe timeout wants this unit sent again, whichever packet carried it last. */
+  reprobe(message: OutgoingMessage, unit: number): void {
+    if (message.isAcked(unit) || message.isRequeued(unit)) return;
+    message.setRequeued(unit, true);
+    this.resend.push({ message, unit });
+  }
+
   /** Messages held (reliable: unacknowledged; unreliable: unsent). */
   get heldMessages(): number {
     return this.reliable ? this.span.size : this.fresh.length;

@@ -43,6 +43,8 @@ export type TraceEvent =
   | { type: 'internal-error'; t: number; error: string }
   | { type: 'packet-acked'; t: number; seq: number; rtt: number }
   | { type: 'packet-lost'; t: number; seq: number; reason: LossReason }
+  /** The probe timeout fired: this in-flight packet's unacknowledged reliable content goes out again (it stays in flight). */
+  | { type: 'packet-probed'; t: number; seq: number }
   | { type: 'message-queued'; t: number; channel: number; id?: number; size: number }
   | { type: 'message-retransmitted'; t: number; channel: number; id: number; fragment?: [number, number]; seq: number; previousSeq: number }
   | { type: 'message-buffered'; t: number; channel: number; id: number; waitingFor: number }

@@ -314,4 +314,44 @@ describe('Connection recovery', () => {
     expect(messages(ev.serverEvents, 0)).toEqual(['back']);
     expect(pair.server.state).toBe('connected');
   });
+
+  it('a pause on a loss-free link (the peer stops answering for 300 ms, then catches up) sends one or two probes per timeout, not everything again', () => {
+    let probes = 0;
+    const pair = new ConnectionPair({
+      link: { seed: 1, conditions: { latency: 5 } },
+      client: { trace: (e) => void (e.type === 'packet-probed' && probes++) },
+    });
+    pair.connect();
+    let now = pair.sim.now + 100;
+    pair.sim.runUntil(now);
+    // 100 messages go out and the server is paused: it reads nothing for 300 ms.
+    const held: Uint8Array[] = [];
+    for (let i = 0; i < 100; i++) pair.client.send(0, new Uint8Array(500).fill(i));
+    const before = pair.client.stats().retransmissions;
+    let packets = 0;
+    for (const end = now + 300; now < end; now = Math.min(end, Math.max(now + 1, pair.client.nextTimeout()))) {
+      const out = pair.client.poll(now);
+      packets += out.length;
+      held.push(...out.map((d) => d.slice()));
+    }
+    const resent = pair.client.stats().retransmissions - before;
+    // The initial congestion window (10 packets) goes out; with 5 ms each way the probe timeout then fires
+    // several times in 300 ms.
+    expect(packets).toBeGreaterThanOrEqual(10);
+    console.log(`300 ms pause: ${packets} packets sent, ${probes} probed, ${resent} messages resent`);
+    expect(resent).toBeGreaterThan(0); // it did probe
+    // Each timeout probes the two oldest packets in flight (two 500 B messages each), and backs off.
+    expect(probes).toBeLessThanOrEqual(2 * 6);
+    expect(resent).toBeLessThanOrEqual(2 * probes);
+    // The server wakes up and reads everything; then the two talk directly until the rest is across. Every
+    // message arrives once, in order.
+    const got: number[] = [];
+    for (const d of held) pair.server.handle(d, now);
+    for (let round = 0; round < 1000 && got.length < 100; round++, now += 1) {
+      for (let e = pair.server.pollEvent(); e; e = pair.server.pollEvent()) if (e.type === 'message') got.push(e.data[0]!);
+      for (const d of pair.server.poll(now)) pair.client.handle(d, now);
+      for (const d of pair.client.poll(now)) pair.server.handle(d, now);
+    }
+    expect(got).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
 });

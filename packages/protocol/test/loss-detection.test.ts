@@ -47,12 +47,23 @@ describe('LossDetection', () => {
     const first = t.loss.nextTimeout();
     expect(first).toBeCloseTo(100 + 200 + 10, 6); // srtt + 4·rttvar + maxAckDelay
     t.loss.onProbeTimeout(t.onLost);
-    expect(t.lost).toEqual([[0, 'probe-timeout']]);
+    expect(t.lost).toEqual([[0, 'probe-timeout']]); // it carried nothing to resend: dropped from the books
     t.send(1, first);
     expect(t.loss.nextTimeout() - first).toBeCloseTo(2 * 310, 6);
     for (let i = 0; i < 10; i++) t.loss.onProbeTimeout(() => {});
     t.send(2, 5000);
     expect(t.loss.nextTimeout()).toBe(7000); // clamped to maxRto
+  });
+
+  it('on a probe timeout names the two oldest packets with content to probe, and declares none of them lost', () => {
+    const t = setup();
+    const unit = { message: {} as never, unit: 0 };
+    for (let i = 0; i < 5; i++) t.sent.add({ seq: i, sentAt: i, size: 10, units: i === 1 ? [] : [unit] });
+    const probes = t.loss.onProbeTimeout(t.onLost);
+    expect(probes.map((p) => p.seq)).toEqual([0, 2]);
+    expect(t.lost).toEqual([[1, 'probe-timeout']]);
+    expect([...t.sent.values()].map((p) => p.seq)).toEqual([0, 2, 3, 4]);
+    expect(t.loss.ptoCount).toBe(1);
   });
 
   it('widens the packet threshold to the reordering seen when a loss proves spurious', () => {
