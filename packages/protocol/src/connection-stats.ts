@@ -1,5 +1,6 @@
 /** The stats snapshot a host can read at any time (connection.stats(now)), and the counters behind it. */
 
+import type { CongestionStats } from './congestion-controller.js';
 import type { ChannelKind } from './channel-config.js';
 import type { PingStats } from './ping.js';
 import { RateMeter } from './rate-meter.js';
@@ -117,6 +118,11 @@ export interface ConnectionStats {
   sendQueueDrops: number;
   /** Bytes of reliable messages not yet acknowledged, all channels. */
   pendingReliableBytes: number;
+  /**
+   * The congestion controller's model of the path: estimated bandwidth, window, pace and queue delay
+   * (congestion-controller.ts; idle on a reliable transport, which has its own).
+   */
+  congestion: CongestionStats;
   channels: ChannelStats[];
 }
 
@@ -130,6 +136,7 @@ export interface StatsSources {
   senders: SendChannel[];
   receivers: ReceiveChannel[];
   inFlight: number;
+  congestion: CongestionStats;
 }
 
 export function buildStats(s: StatsSources): ConnectionStats {
@@ -164,6 +171,7 @@ export function buildStats(s: StatsSources): ConnectionStats {
     messagesDropped: c.messagesDropped,
     sendQueueDrops: c.sendQueueDrops,
     pendingReliableBytes: s.senders.reduce((n, ch) => n + (ch.reliable ? ch.heldBytes : 0), 0),
+    congestion: s.congestion,
     channels: s.senders.map((ch, i) => ({
       channel: i,
       kind: ch.config.kind,

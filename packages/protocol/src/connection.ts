@@ -23,9 +23,10 @@ import { ConfigError, SendError, StateError } from './errors.js';
 import { ClientHandshake, ServerHandshake } from './handshake.js';
 import { IdHistory } from './id-history.js';
 import { checkIncoming } from './incoming-packet.js';
-import { LossDetection } from './loss-detection.js';
+import { CongestionController } from './congestion-controller.js';
+import { LossDetection, PROBE_PACKETS } from './loss-detection.js';
 import { OrderedReceiver } from './ordered-receiver.js';
-import { PacketAssembler } from './packet-assembler.js';
+import { PacketAssembler, type DataAllowance } from './packet-assembler.js';
 import { PingResponder, PingTracker } from './ping.js';
 import { Queue } from './queue.js';
 import { DisconnectReason } from './reason.js';
@@ -78,6 +79,10 @@ export class Connection {
   private readonly rtt: RttEstimator;
   private readonly rttWindow: SampleWindow;
   private readonly loss: LossDetection;
+  /** Congestion control and pacing of data on unreliable transports (replaced when the path changes). */
+  private cc: CongestionController;
+  /** Packets a probe timeout may still send past the window and the pace. */
+  private probesOwed = 0;
   private readonly pinger: PingTracker;
   private readonly ponger = new PingResponder();
   private readonly idMode: (channel: number) => ChannelIdMode;
@@ -112,6 +117,7 @@ export class Connection {
     this.rtt = new RttEstimator({ initialRtt: o.initialRtt, maxAckDelay: o.maxAckDelay });
     this.rttWindow = new SampleWindow(o.rttWindow);
     this.loss = new LossDetection(this.sent, this.rtt, { minRto: o.minRto, maxRto: o.maxRto });
+    this.cc = new CongestionController(o.mtu, this.rtt, 0);
     this.pinger = new PingTracker({ interval: o.pingInterval });
     const modes: ChannelIdMode[] = o.channels.map((c) => (carriesIds(c.kind) ? 'id' : 'plain'));
     this.idMode = (ch) => (ch === CONTROL_CHANNEL ? 'plain' : modes[ch]!);
@@ -167,6 +173,8 @@ export class Connection {
     this.retransmit = !reliable;
     const inFlight = [...this.sent.values()];
     this.sent.clear();
+    this.cc = new CongestionController(this.options.mtu, this.rtt, this.now); // a new path: learn it afresh
+    this.probesOwed = 0;
     for (const p of inFlight) for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
     this.loss.onAckProgress();
     this.lastReceivedAt = this.now;
@@ -200,6 +208,7 @@ export class Connection {
     this.lastReceivedAt = now;
     this.lastSentAt = now;
     this.setState('connected');
+    this.cc = new CongestionController(this.options.mtu, this.rtt, this.now);
     this.events.push({ type: 'connected', connectionId: this.connectionIdValue });
     this.updateTimers();
   }
@@ -375,6 +384,7 @@ export class Connection {
     hs.stop();
     this.lastSentAt = this.now;
     this.setState('connected');
+    this.cc = new CongestionController(this.options.mtu, this.rtt, this.now);
     this.events.push({ type: 'connected', connectionId: p.connectionId });
   }
 
@@ -402,7 +412,7 @@ export class Connection {
     const { n, header, records, controls, ackN } = incoming;
     this.lastReceivedAt = this.now;
     // A burst between two polls must not slide the ack window past packets not yet acknowledged.
-    if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, false);
+    if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, 'none');
     this.received.record(n, records.length > 0, this.now, this.options.maxAckDelay);
     if (this.trace) {
       this.trace({ type: 'packet-received', t: this.now, seq: header.sequence, size: datagram.length, records: records.map(traceRecord) });
@@ -432,6 +442,7 @@ export class Connection {
       const sample = now - largestPacket.sentAt;
       this.rtt.addSample(sample, ack.delay ?? 0);
       this.rttWindow.add(sample);
+      this.cc.onRttSample(sample, now);
     }
     for (let i = -1; i < 32; i++) {
       if (i >= 0 && !((ack.bits >>> i) & 1)) continue;
@@ -447,6 +458,7 @@ export class Connection {
       }
       progress = true;
       this.counters.packetsAcked++;
+      this.cc.onAcked(p, now);
       this.trace?.({ type: 'packet-acked', t: now, seq: wrap(p.seq), rtt: now - p.sentAt });
       for (const u of p.units) this.senders[u.message.channel]!.onUnitAcked(u.message, u.unit);
     }
@@ -457,6 +469,7 @@ export class Connection {
 
   private readonly onLost = (p: SentPacket, reason: 'packet-threshold' | 'time-threshold' | 'probe-timeout'): void => {
     this.counters.packetsLost++;
+    this.cc.onLost(p, this.now);
     this.trace?.({ type: 'packet-lost', t: this.now, seq: wrap(p.seq), reason });
     for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
   };
@@ -530,7 +543,10 @@ export class Connection {
     if (this.stateValue !== 'connected') return;
     if (isDue(due, Timer.Loss)) {
       if (this.loss.lossTimerArmed) this.loss.detect(now, this.onLost);
-      else for (const p of this.loss.onProbeTimeout(this.onLost)) this.probe(p);
+      else {
+        for (const p of this.loss.onProbeTimeout(this.onLost)) this.probe(p);
+        this.probesOwed = PROBE_PACKETS;
+      }
     }
     if (isDue(due, Timer.Reassembly)) for (const rc of this.receivers) rc.expire(now, this.sink);
     if (isDue(due, Timer.Ping)) {
@@ -564,7 +580,10 @@ export class Connection {
       let reassembly = Infinity;
       for (const rc of this.receivers) reassembly = Math.min(reassembly, rc.nextExpiry());
       t.set(Timer.Reassembly, reassembly);
-      if (!this.sent.full && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork))) t.set(Timer.Send, this.now);
+      const allow = this.allowance();
+      if (this.hasWork(allow)) t.set(Timer.Send, this.now);
+      else if (!this.sent.full && this.hasWork('all') && !this.cc.pacer.allows(this.now))
+        t.set(Timer.Send, this.cc.pacer.nextSendTime(this.now));
     }
   }
 
@@ -575,28 +594,67 @@ export class Connection {
     else this.finish(this.disconnectInfo!.reason, this.disconnectInfo!.text, 'local');
   }
 
-  /** Sends everything that is due: records, messages, owed acks, a keepalive. */
+  /**
+   * What data may go out now. Past the in-flight cap nothing ack-eliciting (protocol records included), only
+   * acks. On an unreliable transport, reliable data waits for the window and the pace; unreliable data and
+   * protocol records stay latency-first: they ignore the window, and wait for the pace only once the path's
+   * bandwidth has been measured (before that, the startup pace is a guess). A probe may send anything.
+   */
+  private allowance(): DataAllowance {
+    if (this.sent.full) return 'none';
+    if (!this.retransmit || this.probesOwed > 0) return 'all';
+    const paced = this.cc.pacer.allows(this.now);
+    if (!paced && this.cc.bandwidthKnown) return 'none';
+    return paced && this.cc.canSend(this.options.mtu) ? 'all' : 'unreliable';
+  }
+
+  /** Whether anything is queued that `allow` lets out. */
+  private hasWork(allow: DataAllowance): boolean {
+    if (allow === 'none') return false;
+    if (this.recordsOut.length > 0) return true;
+    for (const c of this.senders) if (c.hasWork && (allow === 'all' || !c.reliable)) return true;
+    return false;
+  }
+
+  /** Sends everything that is due and allowed: records, messages, owed acks, a keepalive. */
   private flush(out: Uint8Array[]): void {
     const keepalive = this.now - this.lastSentAt >= this.options.keepaliveInterval;
     for (let guard = 0; guard < 1_000_000; guard++) {
-      // Past the in-flight cap nothing ack-eliciting goes out (protocol records included), only acks.
-      const dataAllowed = !this.sent.full;
-      const work = dataAllowed && (this.recordsOut.length > 0 || this.senders.some((c) => c.hasWork));
+      const allow = this.allowance();
+      const work = this.hasWork(allow);
       const ackOwed = this.received.ackDue <= this.now;
       if (!work && !ackOwed && !(keepalive && guard === 0)) break;
-      const records = this.sendPacket(out, dataAllowed);
+      const records = this.sendPacket(out, allow);
       if (records === 0 && !work) break;
     }
+    if (this.retransmit && !this.hasWork('all')) this.cc.onAppLimited();
   }
 
   /** Builds and queues one data packet (with acks when we have received anything); returns its record count. */
-  private sendPacket(out: Uint8Array[], dataAllowed: boolean): number {
+  private sendPacket(out: Uint8Array[], allow: DataAllowance): number {
     const now = this.now;
     const ack = this.received.ackInfo(now);
     const seq = this.nextSeq++;
-    const p = this.assembler.assemble(seq, ack, dataAllowed ? this.recordsOut : [], dataAllowed, this.trace !== undefined);
+    const p = this.assembler.assemble(seq, ack, allow === 'none' ? [] : this.recordsOut, allow, this.trace !== undefined);
     const newlyAcked = ack ? this.received.onAckSent(this.trace !== undefined) : [];
-    if (p.records > 0) this.sent.add({ seq, sentAt: now, size: p.bytes.length, units: p.units });
+    if (p.records > 0) {
+      const packet: SentPacket = {
+        seq,
+        sentAt: now,
+        size: p.bytes.length,
+        units: p.units,
+        delivered: 0,
+        deliveredAt: 0,
+        firstSentAt: 0,
+        appLimited: false,
+      };
+      if (this.retransmit) {
+        const probe = this.probesOwed > 0;
+        if (probe) this.probesOwed--;
+        this.cc.onSent(packet, now, !probe);
+      }
+      this.sent.add(packet);
+    }
     for (const r of p.resent) {
       this.counters.retransmissions++;
       const m = r.unit.message;
@@ -641,6 +699,7 @@ export class Connection {
       senders: this.senders,
       receivers: this.receivers,
       inFlight: this.sent.size,
+      congestion: this.cc.stats(),
     });
   }
 

@@ -7,6 +7,7 @@ export { Connection } from './connection.js';
 export type { ConnectionEvent, ConnectionRole, ConnectionState } from './connection.js';
 export type { ConnectionOptions } from './connection-options.js';
 export type { ChannelStats, ConnectionStats } from './connection-stats.js';
+export type { CongestionStats, CongestionState } from './congestion-controller.js';
 export { CHANNEL_KINDS, DEFAULT_CHANNELS, DEFAULT_MAX_QUEUED_BYTES, isReliable } from './channel-config.js';
 export type { ChannelConfig, ChannelKind, ChannelOptions } from './channel-config.js';
 export { ConfigError, SendError, StateError } from './errors.js';

@@ -12,6 +12,9 @@ import type { SentUnit } from './sent-packets.js';
 import { seqAdd, wrap } from './sequence.js';
 import type { TraceRecord } from './trace.js';
 
+/** Which channels may put data in a packet. */
+export type DataAllowance = 'none' | 'unreliable' | 'all';
+
 export interface AssembledPacket {
   bytes: Uint8Array;
   /** Reliable units this packet carries. */
@@ -32,10 +35,10 @@ export class PacketAssembler {
   ) {}
 
   /**
-   * Builds one packet numbered `seq` (unwrapped). `controls` are consumed from the front.
-   * With `dataAllowed` false (too many packets in flight) only control records go in.
+   * Builds one packet numbered `seq` (unwrapped). `controls` are consumed from the front. `allow` says which
+   * channels may put data in: all, only the unreliable ones (the congestion window is full), or none.
    */
-  assemble(seq: number, ack: AckInfo | undefined, controls: Uint8Array[], dataAllowed: boolean, tracing: boolean): AssembledPacket {
+  assemble(seq: number, ack: AckInfo | undefined, controls: Uint8Array[], allow: DataAllowance, tracing: boolean): AssembledPacket {
     const header = ack ? { sequence: wrap(seq), ack } : { sequence: wrap(seq) };
     const w = ByteWriter.ofSize(this.mtu);
     writeHeader(w, header);
@@ -56,7 +59,8 @@ export class PacketAssembler {
       trace?.push({ channel: CONTROL_CHANNEL, size: rec.data.length, retransmit: false });
     }
 
-    for (const ch of dataAllowed ? this.order : []) {
+    for (const ch of allow === 'none' ? [] : this.order) {
+      if (ch.reliable && allow !== 'all') continue;
       let lastId: number | undefined;
       for (;;) {
         let resend = true;

@@ -18,6 +18,11 @@ export interface SentPacket {
   size: number;
   /** Reliable units carried (resent if the packet is lost). */
   units: SentUnit[];
+  /** The delivery-rate sampler's state when it left (delivery-rate.ts). */
+  delivered: number;
+  deliveredAt: number;
+  firstSentAt: number;
+  appLimited: boolean;
 }
 
 /** Most ack-eliciting packets in flight; past it only acks go out until some are acked or lost. */

@@ -4,6 +4,8 @@ import { RttEstimator } from '../src/rtt-estimator.js';
 import { SentPackets, type SentPacket } from '../src/sent-packets.js';
 import type { LossReason } from '../src/trace.js';
 
+const RATE = { delivered: 0, deliveredAt: 0, firstSentAt: 0, appLimited: false };
+
 function setup() {
   const sent = new SentPackets();
   const rtt = new RttEstimator({ initialRtt: 100, maxAckDelay: 10 });
@@ -11,7 +13,7 @@ function setup() {
   const loss = new LossDetection(sent, rtt, { minRto: 30, maxRto: 2000 });
   const lost: [number, LossReason][] = [];
   const onLost = (p: SentPacket, r: LossReason) => void lost.push([p.seq, r]);
-  const send = (seq: number, at: number) => sent.add({ seq, sentAt: at, size: 10, units: [] });
+  const send = (seq: number, at: number) => sent.add({ seq, sentAt: at, size: 10, units: [], ...RATE });
   const ack = (seq: number, now: number) => {
     sent.take(seq);
     sent.largestAcked = Math.max(sent.largestAcked, seq);
@@ -58,7 +60,7 @@ describe('LossDetection', () => {
   it('on a probe timeout names the two oldest packets with content to probe, and declares none of them lost', () => {
     const t = setup();
     const unit = { message: {} as never, unit: 0 };
-    for (let i = 0; i < 5; i++) t.sent.add({ seq: i, sentAt: i, size: 10, units: i === 1 ? [] : [unit] });
+    for (let i = 0; i < 5; i++) t.sent.add({ seq: i, sentAt: i, size: 10, units: i === 1 ? [] : [unit], ...RATE });
     const probes = t.loss.onProbeTimeout(t.onLost);
     expect(probes.map((p) => p.seq)).toEqual([0, 2]);
     expect(t.lost).toEqual([[1, 'probe-timeout']]);

@@ -62,6 +62,7 @@ describe('regressions', () => {
   it('at the in-flight packet cap, a queued pong neither busy-loops poll() nor pins nextTimeout()', () => {
     const ch: ChannelOptions[] = [{ kind: 'reliable-ordered', maxMessageSize: 16 << 20, maxQueuedBytes: 16 << 20 }];
     const { s } = connected(ch);
+    s.transportChanged(0, true); // a reliable transport: no congestion window, so only the packet cap holds it
     s.send(0, new Uint8Array(11_000_000), 0);
     s.poll(0);
     expect(s.stats().packetsInFlight).toBe(8192);
