@@ -22,8 +22,21 @@ export interface ChannelOptions {
    * sent, over the cap the oldest are dropped. Also the receiver's reassembly/reorder budget. Default 256 KiB (DEFAULT_MAX_QUEUED_BYTES), at least maxMessageSize.
    */
   maxQueuedBytes?: number;
-  /** Reliable and sequenced channels: most messages in flight (ids ahead of the oldest unacked). Default 1024. */
+  /** Reliable and sequenced channels: most messages in flight (ids ahead of the oldest unacknowledged). Default 1024. */
   window?: number;
+  /**
+   * Reliable channels: carry copies of small messages not yet acknowledged in the packets that follow, where
+   * there is room, so a lost packet's message usually arrives with the next one instead of a round trip
+   * later (docs/protocol.md §6, with its cost). Off by default. Local only (may differ between peers).
+   */
+  redundancy?: RedundancyOptions;
+}
+
+export interface RedundancyOptions {
+  /** Copies of each message beyond the first, 1–4 (default 1). */
+  copies?: number;
+  /** Only messages up to this many bytes are copied (default 128). */
+  maxMessageSize?: number;
 }
 
 export interface ChannelConfig {
@@ -32,6 +45,8 @@ export interface ChannelConfig {
   maxMessageSize: number;
   maxQueuedBytes: number;
   window: number;
+  /** Copies carried of each small message (0: off) and the largest message copied. */
+  redundancy: { copies: number; maxMessageSize: number };
 }
 
 export const DEFAULT_CHANNELS: readonly ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'unreliable' }];
@@ -77,12 +92,21 @@ export function resolveChannels(options: readonly ChannelOptions[] | undefined):
     }
     const priority = c.priority ?? 0;
     if (!Number.isFinite(priority)) throw new ConfigError(`channels[${i}].priority must be a finite number`);
+    let redundancy = { copies: 0, maxMessageSize: 0 };
+    if (c.redundancy !== undefined) {
+      if (!isReliable(c.kind)) throw new ConfigError(`channels[${i}].redundancy is for reliable channels, not '${c.kind}'`);
+      redundancy = {
+        copies: positiveInt(`channels[${i}].redundancy.copies`, c.redundancy.copies ?? 1, 4),
+        maxMessageSize: positiveInt(`channels[${i}].redundancy.maxMessageSize`, c.redundancy.maxMessageSize ?? 128, 1024),
+      };
+    }
     return {
       kind: c.kind,
       priority,
       maxMessageSize,
       maxQueuedBytes,
       window: positiveInt(`channels[${i}].window`, c.window ?? 1024, 16384),
+      redundancy,
     };
   });
 }

@@ -20,6 +20,8 @@ export interface Counters {
   packetsAcked: number;
   /** Reliable messages (or fragments) sent again after a loss. */
   retransmissions: number;
+  /** Redundant copies of small reliable messages sent (channel option `redundancy`). */
+  redundantCopies: number;
   duplicatePackets: number;
   stalePackets: number;
   malformedPackets: number;
@@ -48,6 +50,7 @@ export function newCounters(): Counters {
     spuriousLosses: 0,
     packetsAcked: 0,
     retransmissions: 0,
+    redundantCopies: 0,
     duplicatePackets: 0,
     stalePackets: 0,
     malformedPackets: 0,
@@ -103,6 +106,8 @@ export interface ConnectionStats {
   packetsAcked: number;
   packetsInFlight: number;
   retransmissions: number;
+  /** Redundant copies of small reliable messages sent (channel option `redundancy`). */
+  redundantCopies: number;
   duplicatePackets: number;
   stalePackets: number;
   /** Datagrams that broke the protocol (counted and dropped; nothing in them took effect). */
@@ -161,6 +166,7 @@ export function buildStats(s: StatsSources): ConnectionStats {
     packetsAcked: c.packetsAcked,
     packetsInFlight: s.inFlight,
     retransmissions: c.retransmissions,
+    redundantCopies: c.redundantCopies,
     duplicatePackets: c.duplicatePackets,
     stalePackets: c.stalePackets,
     malformedPackets: c.malformedPackets,

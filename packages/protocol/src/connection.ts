@@ -83,6 +83,8 @@ export class Connection {
   private cc: CongestionController;
   /** Packets a probe timeout may still send past the window and the pace. */
   private probesOwed = 0;
+  /** Share of recent packets lost (an average over about the last 16 acknowledged or lost), for redundancy. */
+  private recentLoss = 0;
   private readonly pinger: PingTracker;
   private readonly ponger = new PingResponder();
   private readonly idMode: (channel: number) => ChannelIdMode;
@@ -459,6 +461,7 @@ export class Connection {
       progress = true;
       this.counters.packetsAcked++;
       this.cc.onAcked(p, now);
+      this.observeLoss(false);
       this.trace?.({ type: 'packet-acked', t: now, seq: wrap(p.seq), rtt: now - p.sentAt });
       for (const u of p.units) this.senders[u.message.channel]!.onUnitAcked(u.message, u.unit);
     }
@@ -470,9 +473,22 @@ export class Connection {
   private readonly onLost = (p: SentPacket, reason: 'packet-threshold' | 'time-threshold' | 'probe-timeout'): void => {
     this.counters.packetsLost++;
     this.cc.onLost(p, this.now);
+    this.observeLoss(true);
     this.trace?.({ type: 'packet-lost', t: this.now, seq: wrap(p.seq), reason });
     for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
   };
+
+  /**
+   * Redundancy follows the loss: each channel that has it copies each small message as many times as it takes
+   * for all copies to be lost with a chance under 1/1000 at the loss seen lately (none on a clean link), at
+   * most its option's `copies`.
+   */
+  private observeLoss(lost: boolean): void {
+    this.recentLoss += ((lost ? 1 : 0) - this.recentLoss) / 16;
+    const p = this.recentLoss;
+    const needed = p < 0.001 ? 0 : p >= 0.5 ? Infinity : Math.max(0, Math.ceil(Math.log(0.001) / Math.log(p) - 1e-9) - 1);
+    for (const ch of this.senders) if (ch.config.redundancy.copies > 0) ch.copyLimit = Math.min(ch.config.redundancy.copies, needed);
+  }
 
   /** A probe: the packet's reliable units not yet acknowledged go out again; the packet stays in flight. */
   private probe(p: SentPacket): void {
@@ -655,6 +671,7 @@ export class Connection {
       }
       this.sent.add(packet);
     }
+    this.counters.redundantCopies += p.redundant;
     for (const r of p.resent) {
       this.counters.retransmissions++;
       const m = r.unit.message;

@@ -23,6 +23,8 @@ export interface AssembledPacket {
   records: number;
   /** Units resent in this packet, with the packet that carried each before. */
   resent: { unit: SentUnit; previous: number }[];
+  /** Redundant copies carried (channel option `redundancy`). */
+  redundant: number;
   /** Filled only when tracing. */
   trace: TraceRecord[] | undefined;
 }
@@ -47,6 +49,7 @@ export class PacketAssembler {
     const resent: { unit: SentUnit; previous: number }[] = [];
     const trace: TraceRecord[] | undefined = tracing ? [] : undefined;
     let records = 0;
+    let redundant = 0;
 
     while (controls.length > 0) {
       const rec: MessageRecord = { channel: CONTROL_CHANNEL, data: controls[0]! };
@@ -99,6 +102,7 @@ export class PacketAssembler {
         if (ch.reliable) {
           message.setLastPacket(unit, seq);
           units.push({ message, unit });
+          ch.noteSent(message, unit);
         } else {
           ch.releaseSent(data.length);
         }
@@ -110,6 +114,57 @@ export class PacketAssembler {
         }
       }
     }
-    return { bytes: w.written(), units, records, resent, trace };
+    if (allow === 'all') {
+      for (const ch of this.order) {
+        if (ch.recent.length === 0 || ch.copyLimit === 0) continue;
+        const copied = this.copyRecent(ch, seq, w, budget, units, trace);
+        budget = copied.budget;
+        records += copied.records;
+        redundant += copied.records;
+      }
+    }
+    return { bytes: w.written(), units, records, resent, redundant, trace };
+  }
+
+  /**
+   * Redundancy: copies of the channel's recent small units not yet acknowledged, oldest first, while they fit.
+   * A copy counts as the unit's latest carrier (its loss, not the original's, then decides a resend).
+   */
+  private copyRecent(
+    ch: SendChannel,
+    seq: number,
+    w: ByteWriter,
+    budget: number,
+    units: SentUnit[],
+    trace: TraceRecord[] | undefined,
+  ): { budget: number; records: number } {
+    const recent = ch.recent;
+    const limit = ch.copyLimit;
+    let records = 0;
+    let keep = 0;
+    for (let i = 0; i < recent.length; i++) {
+      const r = recent[i]!;
+      if (r.message.isAcked(r.unit) || r.copies >= limit) continue; // done with: dropped from the list
+      recent[keep++] = r;
+      if (r.message.lastPacket(r.unit) === seq) continue; // already in this packet
+      const m = r.message;
+      const rec: MessageRecord = { channel: ch.index, data: m.unitData(r.unit), id: wrap(m.id) };
+      if (m.fragmented) rec.fragment = { index: r.unit, count: m.units };
+      const size = recordSize(rec, false);
+      if (size > budget) continue;
+      writeRecord(w, rec, false);
+      budget -= size;
+      records++;
+      r.copies++;
+      m.setLastPacket(r.unit, seq);
+      units.push({ message: m, unit: r.unit });
+      if (trace) {
+        const t: TraceRecord = { channel: ch.index, size: rec.data.length, retransmit: true, redundant: true, id: rec.id! };
+        if (rec.fragment) t.fragment = [rec.fragment.index, rec.fragment.count];
+        trace.push(t);
+      }
+    }
+    recent.length = keep;
+    return { budget, records };
   }
 }

@@ -14,6 +14,16 @@ import { OutgoingMessage, type ResendUnit } from './outgoing-message.js';
 import { Queue } from './queue.js';
 import { SequenceRing } from './sequence-ring.js';
 
+/** A small unit recently sent on a channel with redundancy. */
+export interface RecentUnit {
+  message: OutgoingMessage;
+  unit: number;
+  copies: number;
+}
+
+/** Most units a channel keeps for redundancy (the newest win). */
+const RECENT_UNITS = 32;
+
 export class SendChannel {
   readonly reliable: boolean;
   readonly carriesIds: boolean;
@@ -29,6 +39,10 @@ export class SendChannel {
   private readonly span = new SequenceRing<OutgoingMessage>();
   /** Counter for fragment groups on an `unreliable` channel (which has no message ids otherwise). */
   private fragmentGroup = 0;
+  /** Redundancy: small units sent and not yet acknowledged, oldest first, with the copies each has had. */
+  readonly recent: RecentUnit[] = [];
+  /** Redundancy: copies each unit gets now (the connection sets it from the loss it sees; at most the option's). */
+  copyLimit = 0;
 
   constructor(
     readonly index: number,
@@ -115,6 +129,17 @@ export class SendChannel {
     if (message.isAcked(unit) || message.isRequeued(unit)) return;
     message.setRequeued(unit, true);
     this.resend.push({ message, unit });
+  }
+
+  /** Redundancy: a unit went out (first time or resent); small ones are copied into the packets that follow. */
+  noteSent(message: OutgoingMessage, unit: number): void {
+    const r = this.config.redundancy;
+    if (r.copies === 0 || message.data.length > r.maxMessageSize) return;
+    const known = this.recent.findIndex((r) => r.message === message && r.unit === unit);
+    if (known >= 0)
+      this.recent.splice(known, 1); // resent: its copies start again
+    else if (this.recent.length >= RECENT_UNITS) this.recent.shift();
+    this.recent.push({ message, unit, copies: 0 });
   }
 
   /** Messages held (reliable: unacknowledged; unreliable: unsent). */

@@ -14,6 +14,8 @@ export interface TraceRecord {
   size: number;
   /** True when this record resends content first carried by an earlier packet. */
   retransmit: boolean;
+  /** A redundant copy (channel option `redundancy`), not a resend after a loss. */
+  redundant?: true;
 }
 
 export type LossReason = 'packet-threshold' | 'time-threshold' | 'probe-timeout';

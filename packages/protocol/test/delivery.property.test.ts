@@ -19,12 +19,15 @@ interface Run {
   count: number;
   size: number;
   spacing: number;
+  /** Reliable kinds: redundant copies of small messages (0: off). */
+  copies: number;
 }
 
 function runStream(r: Run): { server: number[]; client: number[] } {
   const got = { server: [] as number[], client: [] as number[] };
   const num = (e: ConnectionEvent) => (e.type === 'message' ? new DataView(e.data.buffer, e.data.byteOffset).getUint32(0) : -1);
-  const channels = [{ kind: r.kind }];
+  const redundancy = r.copies > 0 && r.kind.startsWith('reliable') ? { redundancy: { copies: r.copies, maxMessageSize: 64 } } : {};
+  const channels = [{ kind: r.kind, ...redundancy }];
   const opts = { channels, timeout: 120_000, pingInterval: 500 };
   const pair = new ConnectionPair({
     server: opts,
@@ -80,6 +83,7 @@ const run = (kind: ChannelKind) =>
     count: fc.integer({ min: 1, max: 250 }),
     size: fc.oneof(fc.integer({ min: 4, max: 64 }), fc.integer({ min: 1000, max: 5000 })),
     spacing: fc.integer({ min: 0, max: 20 }),
+    copies: fc.integer({ min: 0, max: 4 }),
   });
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -135,7 +139,19 @@ describe('delivery guarantees under loss, duplication, reordering and jitter (pr
 
   it('a perfect link loses nothing on unreliable channels either', () => {
     for (const kind of ['unreliable', 'unreliable-sequenced'] as const) {
-      const got = runStream({ kind, seed: 1, loss: 0, duplicate: 0, reorder: 0, jitter: 0, latency: 10, count: 200, size: 16, spacing: 1 });
+      const got = runStream({
+        kind,
+        seed: 1,
+        loss: 0,
+        duplicate: 0,
+        reorder: 0,
+        jitter: 0,
+        latency: 10,
+        count: 200,
+        size: 16,
+        spacing: 1,
+        copies: 0,
+      });
       expect(got.server).toEqual(range(200));
     }
   });
