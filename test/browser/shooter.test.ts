@@ -238,6 +238,8 @@ describe(`examples/shooter in Chromium (${CHROMIUM})`, () => {
             const me = s.room.state.players.get(s.room.sessionId);
             return { state: s.client.state, joined: s.room.joined, name: me?.name, score: me?.score, time: s.room.state.time as number };
           });
+        // The page exists once connected; the room's first state may still be on its way (time 0 until then).
+        await expect.poll(async () => (await look()).time, { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
         const before = await look();
         await p.evaluate(() =>
           (globalThis as { shooter?: { conditioner: { disconnect(ms: number): void } } }).shooter!.conditioner.disconnect(5000),

@@ -52,7 +52,9 @@ describe('inputs', () => {
   it('at 20 % loss with duplication and reordering: never twice, never out of order, nearly all arrive', async () => {
     const { server, sent } = await play(0.2, 7);
     for (let i = 1; i < server.got.length; i++) expect(server.got[i]!).toBeGreaterThan(server.got[i - 1]!);
-    expect(server.got.at(-1)).toBe(sent);
+    // The newest input rides only in the last packet, the one before in the last two, and so on: unless the
+    // last four packets are all lost, one of the last four inputs arrives (seed 7 loses the last packet).
+    expect(server.got.at(-1)).toBeGreaterThan(sent - 4);
     // A gap needs historySize (4) losses in a row: 0.2^4 = 0.16 % per input.
     expect(server.got.length).toBeGreaterThanOrEqual(116);
   });

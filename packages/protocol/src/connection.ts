@@ -12,7 +12,7 @@
  * incoming-packet.ts (decoding and checking a received packet before anything changes).
  */
 
-import { packetKindOf, PacketKind, type AckInfo } from './header.js';
+import { ACK_DELAY_MAX_MS, packetKindOf, PacketKind, type AckInfo } from './header.js';
 import { DecodeError } from './bytes.js';
 import { carriesIds, channelSpec, compareLayouts, type ChannelConfig } from './channel-config.js';
 import { resolveOptions, type ConnectionOptions, type ResolvedOptions } from './connection-options.js';
@@ -31,7 +31,7 @@ import { PingResponder, PingTracker } from './ping.js';
 import { Queue } from './queue.js';
 import { DisconnectReason } from './reason.js';
 import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
-import { ReceivedPackets } from './received-packets.js';
+import { ReceivedPackets, type AckUrgency } from './received-packets.js';
 import { CONTROL_CHANNEL, type ChannelIdMode, type MessageRecord } from './record.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { SampleWindow } from './sample-window.js';
@@ -57,6 +57,11 @@ export type ConnectionEvent =
 /** Protocol records (pings, pongs) waiting to be sent; older ones are dropped past this. */
 const MAX_PENDING_RECORDS = 8;
 const DISCONNECT_SPACING = 10;
+/**
+ * How long a packet with nothing to resend in it may wait for its ack (docs/protocol.md §4): long enough to
+ * ride on the state the other side sends 20 times a second, short enough for RTT and congestion figures.
+ */
+export const LAZY_ACK_DELAY = 100;
 
 export class Connection {
   readonly options: ResolvedOptions;
@@ -118,7 +123,11 @@ export class Connection {
     this.idHistory = new IdHistory(o.channels.length);
     this.rtt = new RttEstimator({ initialRtt: o.initialRtt, maxAckDelay: o.maxAckDelay });
     this.rttWindow = new SampleWindow(o.rttWindow);
-    this.loss = new LossDetection(this.sent, this.rtt, { minRto: o.minRto, maxRto: o.maxRto });
+    this.loss = new LossDetection(this.sent, this.rtt, {
+      minRto: o.minRto,
+      maxRto: o.maxRto,
+      lazyAckExtra: LAZY_ACK_DELAY - o.maxAckDelay,
+    });
     this.cc = new CongestionController(o.mtu, this.rtt, 0);
     this.pinger = new PingTracker({ interval: o.pingInterval });
     const modes: ChannelIdMode[] = o.channels.map((c) => (carriesIds(c.kind) ? 'id' : 'plain'));
@@ -415,7 +424,8 @@ export class Connection {
     this.lastReceivedAt = this.now;
     // A burst between two polls must not slide the ack window past packets not yet acknowledged.
     if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, 'none');
-    this.received.record(n, records.length > 0, this.now, this.options.maxAckDelay);
+    const urgency = this.ackUrgency(records);
+    this.received.record(n, urgency, this.now, urgency === 'eager' ? this.options.maxAckDelay : LAZY_ACK_DELAY);
     if (this.trace) {
       this.trace({ type: 'packet-received', t: this.now, seq: header.sequence, size: datagram.length, records: records.map(traceRecord) });
     }
@@ -440,11 +450,12 @@ export class Connection {
     const now = this.now;
     let progress = false;
     const largestPacket = largest >= this.sent.largestAcked ? this.sent.get(largest) : undefined;
-    if (largestPacket) {
+    // An ack held so long its delay saturated (a lazy one) says nothing exact about the round trip.
+    if (largestPacket && !((ack.delay ?? 0) >= ACK_DELAY_MAX_MS)) {
       const sample = now - largestPacket.sentAt;
       this.rtt.addSample(sample, ack.delay ?? 0);
       this.rttWindow.add(sample);
-      this.cc.onRttSample(sample, now);
+      this.cc.onRttSample(Math.max(0, sample - (ack.delay ?? 0)), now); // the path, without the peer holding its ack
     }
     for (let i = -1; i < 32; i++) {
       if (i >= 0 && !((ack.bits >>> i) & 1)) continue;
@@ -477,6 +488,18 @@ export class Connection {
     this.trace?.({ type: 'packet-lost', t: this.now, seq: wrap(p.seq), reason });
     for (const u of p.units) this.senders[u.message.channel]!.requeue(u.message, u.unit, p.seq);
   };
+
+  /**
+   * How soon a packet wants its ack: eagerly when it carries reliable records we would make the peer resend
+   * by acknowledging late; lazily (riding on the next packet we send anyway) when it carries only unreliable
+   * records or protocol records, or on a reliable transport, where nothing is ever resent.
+   */
+  private ackUrgency(records: readonly MessageRecord[]): AckUrgency {
+    if (records.length === 0) return 'none';
+    if (!this.retransmit) return 'lazy';
+    for (const r of records) if (r.channel !== CONTROL_CHANNEL && this.senders[r.channel]!.reliable) return 'eager';
+    return 'lazy';
+  }
 
   /**
    * Redundancy follows the loss: each channel that has it copies each small message as many times as it takes

@@ -27,6 +27,8 @@ const RECENTLY_LOST = 1024;
 export interface LossOptions {
   minRto: number;
   maxRto: number;
+  /** How much later than maxAckDelay the peer may acknowledge packets with nothing to resend in them. */
+  lazyAckExtra: number;
 }
 
 export class LossDetection {
@@ -98,7 +100,8 @@ export class LossDetection {
   nextTimeout(): number {
     if (this.lossTime < Infinity) return this.lossTime;
     if (this.sent.size === 0) return Infinity;
-    return this.sent.lastAckElicitingSentAt + this.ptoDuration();
+    // With only lazily acknowledged packets in flight, their ack may come that much later: no probe before.
+    return this.sent.lastAckElicitingSentAt + this.ptoDuration() + (this.sent.reliableInFlight ? 0 : this.options.lazyAckExtra);
   }
 
   /** True when the time threshold timer (not the probe timer) is the one due. */

@@ -4,7 +4,8 @@
  *
  * Packet numbers are unwrapped to plain integers (sequence.ts), so the 16-bit wrap never shows here.
  * Ack timing (docs/protocol.md §4): an ack is owed once an ack-eliciting packet arrives; it goes out
- * at once after two such packets or an out-of-order one, otherwise within maxAckDelay, and before a
+ * at once after two such packets or an out-of-order one, otherwise within maxAckDelay (LAZY_ACK_DELAY for
+ * packets with nothing to resend in them, or on a reliable transport), and before a
  * burst of arrivals could push an unreported packet out of the 33-packet window (`mustAckBefore`).
  *
  * Hostile input: the ack is anchored on the packet that arrived *last*, not the largest number seen, so
@@ -15,6 +16,9 @@
 
 import { unwrap, wrap } from './sequence.js';
 import type { AckInfo } from './header.js';
+
+/** How soon a received packet wants its ack (see ReceivedPackets.record). */
+export type AckUrgency = 'none' | 'lazy' | 'eager';
 
 /** Packets this far behind the newest are dropped as stale (duplicates can't be told any more). */
 export const DEDUP_WINDOW = 4096;
@@ -74,8 +78,14 @@ export class ReceivedPackets {
     return this.unreportedLow !== Infinity && (this.unreportedLow < n - 16 || this.unreportedHigh > n);
   }
 
-  /** Records a packet that passed `check` and was accepted. */
-  record(n: number, ackEliciting: boolean, now: number, maxAckDelay: number): void {
+  /**
+   * Records a packet that passed `check` and was accepted. `ack` says how soon it wants an ack: 'none' (acks
+   * only), 'lazy' (nothing in it would be resent: within `delay`, riding on whatever goes out first, and
+   * counted towards the two-packet rule only while an eager ack is owed) or 'eager' (reliable content: within
+   * `delay`, at once after two).
+   * A packet out of order is acknowledged at once either way.
+   */
+  record(n: number, ack: AckUrgency, now: number, delay: number): void {
     const inOrder = n === this.largest + 1;
     if (n > this.largest) {
       const clearFrom = Math.max(this.largest + 1, n - DEDUP_WINDOW + 1);
@@ -94,10 +104,11 @@ export class ReceivedPackets {
     if (n < this.unreportedLow) this.unreportedLow = n;
     if (n > this.unreportedHigh) this.unreportedHigh = n;
     this.count++;
-    if (!ackEliciting) return;
-    this.elicitingUnacked++;
+    if (ack === 'none') return;
+    // A lazy packet counts towards the two-packet rule only once an eager ack is owed anyway.
+    if (ack === 'eager' || this.elicitingUnacked > 0) this.elicitingUnacked++;
     if (this.elicitingUnacked >= 2 || !inOrder) this.ackDeadline = now;
-    else this.ackDeadline = Math.min(this.ackDeadline, now + maxAckDelay);
+    else this.ackDeadline = Math.min(this.ackDeadline, now + delay);
   }
 
   private has(n: number): boolean {

@@ -33,6 +33,8 @@ export class SentPackets {
   /** Newest packet number the peer acknowledged (unwrapped); -1 before any. */
   largestAcked = -1;
   lastAckElicitingSentAt = -Infinity;
+  /** In-flight packets carrying reliable units (acknowledged promptly; the others may be acknowledged lazily). */
+  private withUnits = 0;
 
   get size(): number {
     return this.packets.size;
@@ -45,6 +47,12 @@ export class SentPackets {
   add(packet: SentPacket): void {
     this.packets.set(packet.seq, packet);
     this.lastAckElicitingSentAt = packet.sentAt;
+    if (packet.units.length > 0) this.withUnits++;
+  }
+
+  /** Whether any packet in flight carries reliable units. */
+  get reliableInFlight(): boolean {
+    return this.withUnits > 0;
   }
 
   get(seq: number): SentPacket | undefined {
@@ -53,7 +61,9 @@ export class SentPackets {
 
   /** Removes and returns a packet (acked or lost). */
   take(seq: number): SentPacket | undefined {
-    return this.packets.take(seq);
+    const p = this.packets.take(seq);
+    if (p && p.units.length > 0) this.withUnits--;
+    return p;
   }
 
   /** In-flight packets, oldest first. */
@@ -63,5 +73,6 @@ export class SentPackets {
 
   clear(): void {
     this.packets.clear();
+    this.withUnits = 0;
   }
 }

@@ -251,6 +251,25 @@ describe('Connection messaging', () => {
     expect(() => pair.client.send(0, new Uint8Array(1000))).not.toThrow();
   });
 
+  it('acks of unreliable inputs ride on the state going the other way: about one datagram per state, not two', () => {
+    const channels: ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'unreliable-sequenced' }];
+    for (const reliableTransport of [false, true]) {
+      const pair = new ConnectionPair({ server: { channels }, client: { channels }, link: { seed: 1, conditions: { latency: 1 } } });
+      pair.connect();
+      if (reliableTransport) for (const c of [pair.client, pair.server]) c.transportChanged(pair.sim.now, true);
+      const t0 = pair.sim.now;
+      for (let i = 0; i < 400; i++) {
+        pair.sim.at(t0 + i * 50, () => pair.server.send(0, new Uint8Array(200))); // state, 20 a second
+        pair.sim.at(t0 + i * 50 + 17.3, () => pair.client.send(1, new Uint8Array(16))); // an input between two states
+      }
+      const before = pair.server.stats().packetsSent;
+      pair.sim.runUntil(t0 + 20_000);
+      const perState = (pair.server.stats().packetsSent - before) / 400;
+      expect(perState, reliableTransport ? 'reliable transport' : 'udp').toBeGreaterThanOrEqual(1);
+      expect(perState, reliableTransport ? 'reliable transport' : 'udp').toBeLessThan(1.15); // pings and pongs besides
+    }
+  });
+
   it('never delivers an older unreliable-sequenced message after a newer one', () => {
     const ch: ChannelOptions[] = [{ kind: 'unreliable-sequenced' }];
     const ev = collect();

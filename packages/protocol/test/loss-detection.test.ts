@@ -10,7 +10,7 @@ function setup() {
   const sent = new SentPackets();
   const rtt = new RttEstimator({ initialRtt: 100, maxAckDelay: 10 });
   rtt.addSample(100, 0);
-  const loss = new LossDetection(sent, rtt, { minRto: 30, maxRto: 2000 });
+  const loss = new LossDetection(sent, rtt, { minRto: 30, maxRto: 2000, lazyAckExtra: 0 });
   const lost: [number, LossReason][] = [];
   const onLost = (p: SentPacket, r: LossReason) => void lost.push([p.seq, r]);
   const send = (seq: number, at: number) => sent.add({ seq, sentAt: at, size: 10, units: [], ...RATE });
@@ -66,6 +66,18 @@ describe('LossDetection', () => {
     expect(t.lost).toEqual([[1, 'probe-timeout']]);
     expect([...t.sent.values()].map((p) => p.seq)).toEqual([0, 2, 3, 4]);
     expect(t.loss.ptoCount).toBe(1);
+  });
+
+  it('waits the lazy ack delay longer before probing when nothing in flight carries reliable units', () => {
+    const t = setup();
+    const loss = new LossDetection(t.sent, t.rtt, { minRto: 30, maxRto: 2000, lazyAckExtra: 90 });
+    const unit = { message: {} as never, unit: 0 };
+    t.send(0, 0); // no units: its ack may come lazily
+    expect(loss.nextTimeout()).toBeCloseTo(310 + 90, 6);
+    t.sent.add({ seq: 1, sentAt: 0, size: 10, units: [unit], ...RATE });
+    expect(loss.nextTimeout()).toBeCloseTo(310, 6);
+    t.sent.take(1);
+    expect(loss.nextTimeout()).toBeCloseTo(310 + 90, 6);
   });
 
   it('widens the packet threshold to the reordering seen when a loss proves spurious', () => {

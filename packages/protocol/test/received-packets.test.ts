@@ -3,7 +3,7 @@ import { DEDUP_WINDOW, MAX_SEQUENCE_JUMP, ReceivedPackets } from '../src/receive
 
 const take = (r: ReceivedPackets, n: number, now = 0) => {
   const v = r.check(n);
-  if (v === 'new') r.record(n, true, now, 10);
+  if (v === 'new') r.record(n, 'eager', now, 10);
   return v;
 };
 
@@ -34,6 +34,29 @@ describe('ReceivedPackets', () => {
     r.onAckSent(false);
     take(r, 5, 200); // gap
     expect(r.ackDue).toBe(200);
+  });
+
+  it('a lazy packet waits its longer delay and does not count towards the two-packet rule, unless an eager ack is owed', () => {
+    const r = new ReceivedPackets();
+    for (const [n, at] of [
+      [0, 100],
+      [1, 110],
+      [2, 120],
+    ] as const) {
+      expect(r.check(n)).toBe('new');
+      r.record(n, 'lazy', at, 100);
+    }
+    expect(r.ackDue).toBe(200); // three in order, still riding on whatever goes out first
+    expect(r.check(3)).toBe('new');
+    r.record(3, 'eager', 130, 10);
+    expect(r.ackDue).toBe(140);
+    expect(r.check(4)).toBe('new');
+    r.record(4, 'lazy', 131, 100);
+    expect(r.ackDue).toBe(131); // an eager ack was owed: the second packet makes it due at once
+    r.onAckSent(false);
+    expect(r.check(6)).toBe('new');
+    r.record(6, 'lazy', 300, 100);
+    expect(r.ackDue).toBe(300); // a gap: at once, lazy or not
   });
 
   it('in a burst, acks every 16 packets, so each packet is in two acks', () => {
