@@ -4,6 +4,7 @@
  */
 
 import os from 'node:os';
+import { netBenchTable, runNetBench, type NetBenchResult } from './net/net.bench.js';
 import { runProtocolBench } from './protocol.bench.js';
 import { roomsTable, runRoomsBench } from './rooms.bench.js';
 import { runTransportsBench, transportsTable } from './transports.bench.js';
@@ -65,6 +66,16 @@ console.error(`rooms against Colyseus 0.18 (a server process and a bots process 
 console.error(roomsTable(rooms));
 console.error(`method: ${rooms.method}\n`);
 if (rooms.cases.some((c) => c.error !== undefined)) process.exitCode = 1;
+// Real sockets through an emulated bottleneck and kernel loss, in a namespace of its own (needs root).
+let net: NetBenchResult | { error: string };
+try {
+  net = await runNetBench();
+  console.error(`network, over real sockets (${net.seconds.toFixed(1)} s):\n${netBenchTable(net)}\n`);
+} catch (e) {
+  net = { error: e instanceof Error ? e.message : String(e) };
+  console.error(`network benchmark failed: ${net.error}\n`);
+  process.exitCode = 1;
+}
 console.log(
   JSON.stringify({
     node: process.version,
@@ -76,5 +87,6 @@ console.log(
     transports,
     udpSeal,
     rooms,
+    net,
   }),
 );

@@ -6,8 +6,8 @@
  * deleted by remove() (tests call it in finally, and again at cleanup).
  */
 
-import { execFile } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
+import { nft, preroutingRuleset } from './nft.js';
 
 export const ISOLATED = process.env.VOLLEY_TEST_ISOLATED === '1';
 export const NOT_ISOLATED_NOTE =
@@ -19,25 +19,6 @@ export const NOT_ISOLATED_NOTE =
  */
 export function requireIsolation(): void {
   if (!ISOLATED) throw new Error(`this test needs the loopback-only test namespace: ${NOT_ISOLATED_NOTE}`);
-}
-
-const NFT_MISSING = "the `nft` command is missing: install Debian's nftables package (`apt-get install nftables`); CI installs it";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function nft(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = execFile('nft', args, { timeout: 5000 }, (error, stdout, stderr) => {
-      if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(NFT_MISSING));
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
 }
 
 /** Throws unless we are in the test namespace: VOLLEY_TEST_ISOLATED=1 and no interface but loopback. */
@@ -87,15 +68,7 @@ export class NetCut {
       rules.push(`    ${proto} dport ${set} counter drop`, `    ${proto} sport ${set} counter drop`);
     }
     if (rules.length === 0) throw new Error('NetCut.drop: no ports given');
-    const ruleset = [
-      `table inet ${table} {`,
-      '  chain cut {',
-      '    type filter hook prerouting priority 0; policy accept;',
-      ...rules,
-      '  }',
-      '}',
-      '',
-    ].join('\n');
+    const ruleset = preroutingRuleset(table, 'cut', rules);
     const r = await nft(['-f', '-'], ruleset);
     if (r.code !== 0) {
       await nft(['delete', 'table', 'inet', table]); // in case half of it went in
