@@ -7,9 +7,11 @@
  * ceiling grows back by one packet per round trip while the window is full — the same multiplicative
  * decrease and additive increase as TCP's, so a flow of ours takes about its fair share next to one.
  *
- * States: startup (pacing at 2.89× the bandwidth until it stops growing by 25 % for three rounds, or loss),
+ * States: startup (pacing at 2.89× the bandwidth until it stops growing by 25 % for three rounds, a round's
+ * lowest RTT is 4–16 ms above the base, or loss),
  * drain (the queue startup built is emptied), probe-bandwidth (an eight-phase cycle, one base RTT each: 1.25×
- * to find more bandwidth, 0.75× to drain what that queued, then 1× six times), probe-rtt (every ten seconds
+ * to find more bandwidth, 0.75× to drain what that queued, then 1× six times, 0.85× while the last round
+ * trip's lowest RTT was above the base: a queue of ours stands at the bottleneck), probe-rtt (every ten seconds
  * without a new lowest RTT, four packets in flight for 200 ms, so the base RTT is measured without our own
  * queue). A game's traffic is mostly application-limited: then it stays in startup, whose window and pace
  * (at least the initial window per smoothed RTT, × 2.89) never hold it back.
@@ -19,7 +21,7 @@
  */
 
 import { DeliveryRate } from './delivery-rate.js';
-import { Pacer } from './pacer.js';
+import { BURST_PACKETS, MEASURED_BURST_PACKETS, Pacer } from './pacer.js';
 import type { RttEstimator } from './rtt-estimator.js';
 import type { SentPacket } from './sent-packets.js';
 
@@ -46,11 +48,32 @@ export const INITIAL_WINDOW_PACKETS = 10;
 export const MIN_WINDOW_PACKETS = 4;
 const STARTUP_GAIN = 2.885;
 const CWND_GAIN = 2;
+/**
+ * Pacing gain while cruising (the cycle's 1× phases) after a round trip whose lowest RTT stayed above the base
+ * (by the startup test's margin): a queue of ours is standing at the bottleneck. The bandwidth is the highest
+ * delivery rate of ten rounds, so it runs a little high (a sample from acks that came back bunched), and at
+ * 1× the pace then fills the queue up to the window; a game's stream on the same connection waits behind it.
+ * The lowest RTT of a round is above the base only when the queue never emptied in it: jitter alone does not
+ * raise a minimum, so this does not mistake a jittery path for a queue.
+ */
+const QUEUE_DRAIN_GAIN = 0.85;
 const CYCLE = [1.25, 0.75, 1, 1, 1, 1, 1, 1];
 const BW_ROUNDS = 10;
 const MIN_RTT_WINDOW = 10_000;
 const PROBE_RTT_MS = 200;
 const LOSS_THRESHOLD = 0.02;
+/**
+ * Startup also ends on a round trip whose lowest RTT is this far above the base (HyStart++'s test, RFC 9406:
+ * an eighth of the base, 4–16 ms) while the sender was not application-limited: the queue is building, and
+ * waiting for the bandwidth to stop growing would let it build for three more rounds.
+ */
+const QUEUE_DELAY_MIN = 4;
+const QUEUE_DELAY_MAX = 16;
+/**
+ * ...taken over at least this many RTT samples in the round, so noise is not a queue (HyStart++ takes 8; at
+ * 2 Mbit/s and 40 ms a round trip has only 4 or 5 acks).
+ */
+const QUEUE_DELAY_SAMPLES = 4;
 const BETA = 0.7;
 
 export class CongestionController {
@@ -76,6 +99,10 @@ export class CongestionController {
   private lossesInRound = 0;
   private maxInflightInRound = 0;
   private roundAppLimited = false;
+  private roundMinRtt = Infinity;
+  private roundRttSamples = 0;
+  /** The last round trip's lowest RTT was above the base: a queue of ours stood all through it. */
+  private standingQueue = false;
   private cycleIndex = 0;
   private cycleStart = 0;
   /** probe-rtt: when the four-packet hold ends (Infinity until in flight has come down to it). */
@@ -116,9 +143,8 @@ export class CongestionController {
     if (this.state === 'probe-rtt') return this.minWindow;
     const bw = this.bandwidth;
     const startup = this.state === 'startup';
-    let target = bw > 0 && this.minRttValue < Infinity ? (startup ? STARTUP_GAIN : CWND_GAIN) * bw * this.minRttValue : this.initialWindow;
-    if (startup) target = Math.max(target, this.initialWindow);
-    return Math.max(this.minWindow, Math.min(this.inflightHi, target));
+    const target = bw > 0 && this.minRttValue < Infinity ? CWND_GAIN * bw * this.minRttValue : this.initialWindow;
+    return Math.max(this.minWindow, Math.min(this.inflightHi, startup ? Math.max(target, this.initialWindow) : target));
   }
 
   /** Whether a packet of `size` bytes fits the window (one always does when nothing is in flight). */
@@ -142,6 +168,8 @@ export class CongestionController {
       this.probeRttMin = Math.min(this.probeRttMin, rtt);
       return;
     }
+    if (rtt < this.roundMinRtt) this.roundMinRtt = rtt;
+    this.roundRttSamples++;
     if (rtt <= this.minRttValue) {
       this.minRttValue = rtt;
       this.minRttAt = now;
@@ -213,17 +241,24 @@ export class CongestionController {
     } else if (this.state === 'probe-bandwidth' && this.inflightHi < Infinity && this.maxInflightInRound + this.mtu >= this.inflightHi) {
       this.inflightHi += this.mtu; // the ceiling held us back and nothing was lost: one packet more per round trip
     }
+    const base = this.minRttValue;
+    const rise = Math.min(QUEUE_DELAY_MAX, Math.max(QUEUE_DELAY_MIN, base / 8));
+    const queued = this.roundRttSamples >= QUEUE_DELAY_SAMPLES && base < Infinity && this.roundMinRtt >= base + rise;
+    this.standingQueue = queued;
     if (this.state === 'startup' && !this.roundAppLimited) {
       const bw = this.bandwidth;
       if (bw >= this.fullBw * 1.25) {
         this.fullBw = bw;
         this.fullBwCount = 0;
       } else if (++this.fullBwCount >= 3) this.leaveStartup();
+      if (this.state === 'startup' && queued) this.leaveStartup();
     }
     this.round++;
     this.sentInRound = this.lostInRound = this.lossesInRound = 0;
     this.maxInflightInRound = this.bytesInFlight;
     this.roundAppLimited = false;
+    this.roundMinRtt = Infinity;
+    this.roundRttSamples = 0;
   }
 
   private leaveStartup(): void {
@@ -262,7 +297,11 @@ export class CongestionController {
     if (this.state === 'startup') rate = STARTUP_GAIN * Math.max(bw, this.initialWindow / Math.max(this.rtt.smoothed, 1));
     else if (this.state === 'drain') rate = bw / STARTUP_GAIN;
     else if (this.state === 'probe-rtt') rate = bw;
-    else rate = CYCLE[this.cycleIndex]! * bw;
-    this.pacer.setRate(Math.max(rate, this.minWindow / Math.max(this.rtt.smoothed, 1)), this.window);
+    else {
+      const gain = CYCLE[this.cycleIndex]!;
+      rate = (gain === 1 && this.standingQueue ? QUEUE_DRAIN_GAIN : gain) * bw;
+    }
+    const burst = this.filled ? MEASURED_BURST_PACKETS : BURST_PACKETS;
+    this.pacer.setRate(Math.max(rate, this.minWindow / Math.max(this.rtt.smoothed, 1)), this.window, burst);
   }
 }

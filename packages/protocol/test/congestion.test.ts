@@ -94,8 +94,10 @@ describe('congestion control', () => {
       const { delivered, stream } = upload(1_000_000, 4, kind);
       expect(delivered).toBe(1_000_000);
       expect(stream.length).toBeGreaterThan(200);
-      // The full queue alone is 116 ms at this rate; the stream waits for a small part of it at most.
-      expect(quantile(stream, 0.99), kind).toBeLessThan(20 + 50);
+      // The full queue alone is 116 ms at this rate; the stream waits for a small part of it at most. Startup
+      // ends when the queue starts building, and bursts are 2 packets once the bandwidth is known: with
+      // startup's window at 2.89 BDP and 10-packet bursts throughout, p99 was 56 ms here.
+      expect(quantile(stream, 0.99), kind).toBeLessThan(20 + 25);
     }
   });
 
@@ -137,6 +139,10 @@ describe('congestion control', () => {
     expect(burst(1000)).toBe(10); // after idling: ten packets back to back, not more
     p.setRate(100, 4800);
     expect(burst(2000)).toBe(4); // never more than the window at once
+    p.setRate(100, Infinity, 2); // the bandwidth is measured: two packets (or 2 ms of the rate)
+    expect(burst(3000)).toBe(2);
+    p.setRate(6000, Infinity, 2);
+    expect(burst(4000)).toBe(10); // 2 ms at 6000 bytes per ms
   });
 
   it('delivery-rate samples measure the rate acks come back at, not how fast a burst left', () => {
