@@ -7,56 +7,39 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { GCProfiler } from 'node:v8';
+import {
+  ALLOCATION_METHOD,
+  allocations,
+  Budget,
+  checkMessage,
+  fail,
+  LATENCY_MS,
+  MESSAGE_SIZE,
+  MESSAGES,
+  MIN_SECONDS,
+  pickMedian,
+  REPEATS,
+  SIM_CAP_MS,
+  STALL_MS,
+  timed,
+  WARMUP_MESSAGES,
+  writeMessage,
+  type Allocation,
+  type Flow,
+  type Repeated,
+  type Timing,
+} from './core-harness.js';
 import { ConnectionPair, LinkSimulator, SendError, type ChannelOptions, type ConnectionStats } from '@volley/protocol';
 
-const MESSAGE_SIZE = 32;
-const LATENCY_MS = 20;
-/** Messages per timed round; rounds repeat (a quarter this size) until a case has run MIN_SECONDS. */
-const MESSAGES = 200_000;
-const WARMUP_MESSAGES = 50_000;
-const MIN_SECONDS = 1;
-/** Wall-clock caps: of each timed run, warm-up and allocation measurement, and of the whole benchmark. */
-const WALL_CAP_MS = 20_000;
+/** Wall-clock cap of the whole benchmark. */
 const BUDGET_MS = 90_000;
-let budgetEnd = Infinity;
-const capAt = (): number => Math.min(performance.now() + WALL_CAP_MS, budgetEnd);
-/** Simulated-time caps of one run: no delivery for STALL_MS, or SIM_CAP_MS in all, aborts the benchmark. */
-const STALL_MS = 30_000;
-const SIM_CAP_MS = 3_600_000;
 /** Baseline: bare datagrams kept in flight, like the reliable channel's default window. */
 const BASELINE_WINDOW = 1024;
 /** The baseline is ~10× faster: more messages per round keep its rounds as long. */
 const BASELINE_FACTOR = 5;
 const BASELINE_NAME = 'baseline: bare 32B datagrams on the LinkSimulator, 0% loss';
-/** Timed repetitions of each case (fresh connection each); the median is reported. */
-const REPEATS = 3;
-const ALLOC_CHUNK = 20_000;
-const ALLOC_SAMPLES = 5;
-const ALLOC_ATTEMPTS = 15;
 
-export interface Allocation {
-  /** Median over chunks with no GC in them; null without --expose-gc or if every chunk saw a GC. */
-  bytesPerMessage: number | null;
-  /** Of which ArrayBuffer backing stores outside the JS heap (median). */
-  arrayBufferBytesPerMessage: number | null;
-  chunkMessages: number;
-  chunksUsed: number;
-  chunksDiscarded: number;
-}
-
-export interface Timing {
-  messages: number;
-  seconds: number;
-  messagesPerSecond: number;
-  /** True when the wall-clock cap stopped the case early. */
-  capped: boolean;
-}
-
-export interface Repeated {
-  /** messages/s of every repetition; the other figures are from the median one. */
-  runs: number[];
-}
+export type { Allocation, Repeated, Timing } from './core-harness.js';
 
 export interface ProtocolCase extends Timing, Repeated {
   name: string;
@@ -95,33 +78,8 @@ export interface ProtocolBenchResult {
   cases: ProtocolCase[];
 }
 
-/** Something that carries numbered messages and checks their delivery. */
-interface Flow {
-  readonly delivered: number;
-  /** Sends and delivers `count` more messages; false if `wallDeadline` (performance.now()) stopped it first. */
-  run(count: number, wallDeadline: number): boolean;
-}
-
-function fail(message: string): never {
-  throw new Error(`BENCHMARK ABORTED: ${message}`);
-}
-
-function writeMessage(buf: Uint8Array, n: number): void {
-  buf[0] = n;
-  buf[1] = n >>> 8;
-  buf[2] = n >>> 16;
-  buf[3] = n >>> 24;
-  for (let i = 4; i < MESSAGE_SIZE; i++) buf[i] = (n + i) & 0xff;
-}
-
-function checkMessage(data: Uint8Array, expected: number, where: string): void {
-  let ok = data.length === MESSAGE_SIZE && (data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0 === expected >>> 0;
-  for (let i = 4; ok && i < MESSAGE_SIZE; i++) ok = data[i] === ((expected + i) & 0xff);
-  if (!ok) {
-    const got = data.length >= 4 ? `#${(data[0]! | (data[1]! << 8) | (data[2]! << 16) | (data[3]! << 24)) >>> 0}` : 'garbage';
-    fail(`${where}: expected message #${expected}, got ${got} (${data.length} bytes): not exactly-once in-order delivery`);
-  }
-}
+/** The wall-clock budget of the run in progress. */
+let budget = new Budget(BUDGET_MS);
 
 class ProtocolFlow implements Flow {
   readonly pair: ConnectionPair;
@@ -241,71 +199,6 @@ class BaselineFlow implements Flow {
   }
 }
 
-/**
- * Runs `flow` in rounds until it has delivered ≥ `messages` and run ≥ MIN_SECONDS (or hit the cap).
- * The gc() first tenures the connected flow's long-lived state, as any full GC does in a long-running process;
- * on Node 20 that state costs far more GC than a never-collected fresh connection (~2× slower), so it is measured.
- * (No --max-semi-space-size: a big young generation makes those scavenges slower and the figures erratic.)
- */
-function timed(flow: Flow, messages: number): Timing {
-  globalThis.gc?.();
-  const start = performance.now();
-  const deadline = capAt();
-  const first = flow.delivered;
-  let capped = !flow.run(messages, deadline);
-  while (!capped && performance.now() - start < MIN_SECONDS * 1000) capped = !flow.run(Math.ceil(messages / 4), deadline);
-  const seconds = (performance.now() - start) / 1000;
-  const delivered = flow.delivered - first;
-  return { messages: delivered, seconds, messagesPerSecond: delivered / seconds, capped };
-}
-
-function median(xs: number[]): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[(s.length - 1) >> 1]!;
-}
-
-/**
- * Heap growth over chunks of messages with no GC inside (v8.GCProfiler says which chunks saw one; those are
- * discarded and the chunk halves): JS heap (heapUsed) plus ArrayBuffer backing stores (arrayBuffers).
- */
-function allocations(flow: Flow): Allocation {
-  let chunk = ALLOC_CHUNK;
-  const total: number[] = [];
-  const external: number[] = [];
-  let discarded = 0;
-  const gc = globalThis.gc;
-  const deadline = capAt();
-  for (let i = 0; gc && i < ALLOC_ATTEMPTS && total.length < ALLOC_SAMPLES && performance.now() < deadline; i++) {
-    gc();
-    const profiler = new GCProfiler();
-    profiler.start();
-    const m0 = process.memoryUsage();
-    const d0 = flow.delivered;
-    flow.run(chunk, deadline);
-    const m1 = process.memoryUsage();
-    const gcs = profiler.stop().statistics.length;
-    const n = flow.delivered - d0;
-    if (gcs > 0 || n === 0) {
-      discarded++;
-      if (chunk > 1000) chunk >>= 1;
-      total.length = external.length = 0; // keep samples of one chunk size only
-      continue;
-    }
-    const ab = m1.arrayBuffers - m0.arrayBuffers;
-    total.push((m1.heapUsed - m0.heapUsed + ab) / n);
-    external.push(ab / n);
-  }
-  const round = (x: number | null): number | null => (x === null ? null : Math.round(x));
-  return {
-    bytesPerMessage: round(median(total)),
-    arrayBufferBytesPerMessage: round(median(external)),
-    chunkMessages: chunk,
-    chunksUsed: total.length,
-    chunksDiscarded: discarded,
-  };
-}
-
 function snapshot(flow: ProtocolFlow): { client: ConnectionStats; server: ConnectionStats; simNow: number; backpressure: number } {
   return {
     client: flow.pair.client.stats(),
@@ -325,7 +218,7 @@ type BaselineRun = Omit<BaselineResult, 'bytesAllocatedPerMessage' | 'allocation
 function protocolRun(s: Spec, messages: number): CaseRun {
   const flow = new ProtocolFlow(s.name, s.loss);
   const a = snapshot(flow);
-  const t = timed(flow, messages);
+  const t = timed(flow, messages, budget);
   const b = snapshot(flow);
   flow.settle();
   const up = b.client.packetsSent - a.client.packetsSent;
@@ -350,14 +243,8 @@ function protocolRun(s: Spec, messages: number): CaseRun {
 
 function baselineRun(messages: number): BaselineRun {
   const flow = new BaselineFlow();
-  const t = timed(flow, messages);
+  const t = timed(flow, messages, budget);
   return { name: BASELINE_NAME, ...t, bytesOnWirePerMessage: MESSAGE_SIZE, packets: flow.link.stats()['a-to-b'].sent };
-}
-
-/** The repetition with the median messages/s, plus every repetition's messages/s. */
-function pickMedian<T extends Timing>(runs: T[]): T & { runs: number[] } {
-  const sorted = [...runs].sort((x, y) => x.messagesPerSecond - y.messagesPerSecond);
-  return { ...sorted[(sorted.length - 1) >> 1]!, runs: runs.map((r) => Math.round(r.messagesPerSecond)) };
 }
 
 export function runProtocolBench(messages = MESSAGES, warmupMessages = WARMUP_MESSAGES, repeats = REPEATS): ProtocolBenchResult {
@@ -365,10 +252,10 @@ export function runProtocolBench(messages = MESSAGES, warmupMessages = WARMUP_ME
     { name: 'reliable-ordered 32B, 0% loss', loss: 0 },
     { name: 'reliable-ordered 32B, 10% loss', loss: 0.1 },
   ];
-  budgetEnd = performance.now() + BUDGET_MS;
+  budget = new Budget(BUDGET_MS);
   // Warm-up: every code path JIT-compiled before anything is timed.
-  new BaselineFlow().run(warmupMessages * 4, capAt());
-  for (const s of specs) new ProtocolFlow(`warm-up ${s.name}`, s.loss).run(warmupMessages, capAt());
+  new BaselineFlow().run(warmupMessages * 4, budget.capAt());
+  for (const s of specs) new ProtocolFlow(`warm-up ${s.name}`, s.loss).run(warmupMessages, budget.capAt());
 
   // Repetitions interleaved, so a slow spell of the machine does not land on one case only.
   const baseRuns: BaselineRun[] = [];
@@ -378,12 +265,12 @@ export function runProtocolBench(messages = MESSAGES, warmupMessages = WARMUP_ME
     specs.forEach((s, i) => caseRuns[i]!.push(protocolRun(s, messages)));
   }
 
-  const baseAlloc = allocations(new BaselineFlow());
+  const baseAlloc = allocations(new BaselineFlow(), budget);
   const base = pickMedian(baseRuns);
   const baseline: BaselineResult = { ...base, bytesAllocatedPerMessage: baseAlloc.bytesPerMessage, allocation: baseAlloc };
   const cases = specs.map((s, i): ProtocolCase => {
     const flow = new ProtocolFlow(`allocations ${s.name}`, s.loss);
-    const allocation = allocations(flow);
+    const allocation = allocations(flow, budget);
     flow.settle();
     const run = pickMedian(caseRuns[i]!);
     return {
@@ -398,9 +285,7 @@ export function runProtocolBench(messages = MESSAGES, warmupMessages = WARMUP_ME
     method:
       'each repetition: a fresh pair (or link), connected, then global.gc() so its long-lived state is tenured as in a ' +
       'long-running process, then timed; figures are from the repetition with the median messages/s',
-    allocationMethod:
-      'global.gc(), then process.memoryUsage() heapUsed + arrayBuffers growth over a chunk of messages; chunks in which ' +
-      'v8.GCProfiler saw any GC are discarded (chunk halves); median per message of the clean chunks',
+    allocationMethod: ALLOCATION_METHOD,
     baseline,
     cases,
   };

@@ -4,6 +4,7 @@
  */
 
 import os from 'node:os';
+import { kcpCoreTable, kcpRatios, runKcpCoreBench } from './kcp-core.bench.js';
 import { netBenchTable, runNetBench, type NetBenchResult } from './net/net.bench.js';
 import { runProtocolBench } from './protocol.bench.js';
 import { roomsTable, runRoomsBench } from './rooms.bench.js';
@@ -20,11 +21,12 @@ interface Row {
   packets: number;
   retransmissions?: number;
   bytesAllocatedPerMessage: number | null;
+  cpuMicrosPerMessage: number;
   capped: boolean;
 }
 
 function table(rows: Row[]): string {
-  const head = ['case', 'messages', 'seconds', 'msg/s', 'vs base', 'wire B/msg', 'packets', 'retx', 'alloc B/msg'];
+  const head = ['case', 'messages', 'seconds', 'msg/s', 'vs base', 'wire B/msg', 'packets', 'retx', 'alloc B/msg', 'CPU µs/msg'];
   const body = rows.map((r) => [
     r.name + (r.capped ? ' (CAPPED)' : ''),
     String(r.messages),
@@ -35,6 +37,7 @@ function table(rows: Row[]): string {
     String(r.packets),
     r.retransmissions === undefined ? '-' : String(r.retransmissions),
     r.bytesAllocatedPerMessage === null ? 'n/a' : String(r.bytesAllocatedPerMessage),
+    r.cpuMicrosPerMessage.toFixed(3),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -47,6 +50,13 @@ console.error(`\nprotocol (Node ${process.version}, ${os.cpus()[0]?.model ?? 'un
 console.error(table([protocol.baseline, ...protocol.cases]));
 console.error(`timing: ${protocol.method}`);
 console.error(`allocations: ${protocol.allocationMethod}\n`);
+// KCP (reference C ikcp through node-kcp, installed outside the repository) over the same simulated link.
+const kcp = runKcpCoreBench();
+const kcpVsVolley = kcpRatios(kcp, protocol.cases);
+console.error('KCP over the same link and harness:');
+console.error(kcpCoreTable(kcp, kcpVsVolley));
+if (!('skipped' in kcp)) console.error(`timing: ${kcp.method}\nallocations: ${kcp.allocationMethod}\n`);
+else console.error('');
 const transports = await runTransportsBench();
 console.error(`transports (loopback, client and server in this process; ${transports.seconds.toFixed(1)} s):`);
 console.error(transportsTable(transports));
@@ -84,6 +94,8 @@ console.log(
     cpu: os.cpus()[0]?.model ?? 'unknown',
     execArgv: process.execArgv,
     ...protocol,
+    kcp,
+    kcpVsVolley,
     transports,
     udpSeal,
     rooms,
