@@ -26,6 +26,7 @@ import { checkIncoming } from './incoming-packet.js';
 import { CongestionController } from './congestion-controller.js';
 import { LossDetection, PROBE_PACKETS } from './loss-detection.js';
 import { OrderedReceiver } from './ordered-receiver.js';
+import type { OutgoingMessage } from './outgoing-message.js';
 import { PacketAssembler, type DataAllowance } from './packet-assembler.js';
 import { PingResponder, PingTracker } from './ping.js';
 import { Queue } from './queue.js';
@@ -97,6 +98,8 @@ export class Connection {
 
   private nextSeq = 0;
   private retransmit: boolean;
+  /** What SendChannel.enqueue drops, reused by every send. */
+  private readonly droppedScratch: OutgoingMessage[] = [];
   private lastReceivedAt = 0;
   private lastSentAt = 0;
   private readonly clientHandshake: ClientHandshake | undefined;
@@ -281,11 +284,15 @@ export class Connection {
       this.trace?.({ type: 'message-dropped', t: this.now, channel, reason: 'queue-full' });
       return undefined;
     }
-    const { message, dropped } = ch.enqueue(data.slice());
+    const dropped = this.droppedScratch;
+    const message = ch.enqueue(data, dropped);
     this.counters.messagesSent++;
-    for (const d of dropped) {
-      this.counters.sendQueueDrops++;
-      this.trace?.({ type: 'message-dropped', t: this.now, channel, ...(d.id >= 0 ? { id: wrap(d.id) } : {}), reason: 'queue-full' });
+    if (dropped.length > 0) {
+      for (const d of dropped) {
+        this.counters.sendQueueDrops++;
+        this.trace?.({ type: 'message-dropped', t: this.now, channel, ...(d.id >= 0 ? { id: wrap(d.id) } : {}), reason: 'queue-full' });
+      }
+      dropped.length = 0;
     }
     const id = message.id >= 0 && ch.carriesIds ? wrap(message.id) : undefined;
     this.trace?.({ type: 'message-queued', t: this.now, channel, ...(id !== undefined ? { id } : {}), size: data.length });

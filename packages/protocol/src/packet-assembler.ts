@@ -29,12 +29,22 @@ export interface AssembledPacket {
   trace: TraceRecord[] | undefined;
 }
 
+const NO_CHANNELS: readonly SendChannel[] = [];
+const EMPTY = new Uint8Array(0);
+
 export class PacketAssembler {
+  /** Every packet is written here, then copied out at its own size: no MTU-sized buffer per packet. */
+  private readonly writer: ByteWriter;
+  /** The record being written, reused (its fields are all set before each use). */
+  private readonly rec: MessageRecord = { channel: 0, data: EMPTY, id: undefined, fragment: undefined };
+
   constructor(
     private readonly mtu: number,
     /** Channels in the order to serve them (priority, then index). */
     private readonly order: SendChannel[],
-  ) {}
+  ) {
+    this.writer = ByteWriter.ofSize(mtu);
+  }
 
   /**
    * Builds one packet numbered `seq` (unwrapped). `controls` are consumed from the front. `allow` says which
@@ -42,7 +52,8 @@ export class PacketAssembler {
    */
   assemble(seq: number, ack: AckInfo | undefined, controls: Uint8Array[], allow: DataAllowance, tracing: boolean): AssembledPacket {
     const header = ack ? { sequence: wrap(seq), ack } : { sequence: wrap(seq) };
-    const w = ByteWriter.ofSize(this.mtu);
+    const w = this.writer;
+    w.offset = 0;
     writeHeader(w, header);
     let budget = this.mtu - headerSize(header);
     const units: SentUnit[] = [];
@@ -51,8 +62,12 @@ export class PacketAssembler {
     let records = 0;
     let redundant = 0;
 
+    const rec = this.rec;
     while (controls.length > 0) {
-      const rec: MessageRecord = { channel: CONTROL_CHANNEL, data: controls[0]! };
+      rec.channel = CONTROL_CHANNEL;
+      rec.data = controls[0]!;
+      rec.id = undefined;
+      rec.fragment = undefined;
       const size = recordSize(rec, false);
       if (size > budget) break;
       writeRecord(w, rec, false);
@@ -62,7 +77,7 @@ export class PacketAssembler {
       trace?.push({ channel: CONTROL_CHANNEL, size: rec.data.length, retransmit: false });
     }
 
-    for (const ch of allow === 'none' ? [] : this.order) {
+    for (const ch of allow === 'none' ? NO_CHANNELS : this.order) {
       if (ch.reliable && allow !== 'all') continue;
       let lastId: number | undefined;
       for (;;) {
@@ -82,9 +97,10 @@ export class PacketAssembler {
           unit = message.nextUnit;
         }
         const data = message.unitData(unit);
-        const rec: MessageRecord = { channel: ch.index, data };
-        if (message.id >= 0) rec.id = wrap(message.id);
-        if (message.fragmented) rec.fragment = { index: unit, count: message.units };
+        rec.channel = ch.index;
+        rec.data = data;
+        rec.id = message.id >= 0 ? wrap(message.id) : undefined;
+        rec.fragment = message.fragmented ? { index: unit, count: message.units } : undefined;
         const implied = ch.carriesIds && !rec.fragment && lastId !== undefined && seqAdd(lastId, 1) === rec.id;
         const size = recordSize(rec, implied);
         if (size > budget) break;
@@ -123,7 +139,8 @@ export class PacketAssembler {
         redundant += copied.records;
       }
     }
-    return { bytes: w.written(), units, records, resent, redundant, trace };
+    rec.data = EMPTY; // hold no message past this call
+    return { bytes: w.written().slice(), units, records, resent, redundant, trace };
   }
 
   /**

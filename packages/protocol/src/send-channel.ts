@@ -9,6 +9,7 @@
  */
 
 import { carriesIds, isReliable, type ChannelConfig } from './channel-config.js';
+import { CopySlab } from './copy-slab.js';
 import { SendError } from './errors.js';
 import { OutgoingMessage, type ResendUnit } from './outgoing-message.js';
 import { Queue } from './queue.js';
@@ -39,6 +40,8 @@ export class SendChannel {
   private readonly span = new SequenceRing<OutgoingMessage>();
   /** Counter for fragment groups on an `unreliable` channel (which has no message ids otherwise). */
   private fragmentGroup = 0;
+  /** Where queued messages are copied to. */
+  private readonly copies = new CopySlab();
   /** Redundancy: small units sent and not yet acknowledged, oldest first, with the copies each has had. */
   readonly recent: RecentUnit[] = [];
   /** Redundancy: copies each unit gets now (the connection sets it from the loss it sees; at most the option's). */
@@ -58,7 +61,11 @@ export class SendChannel {
    * Queues a message. Returns the message and any unreliable messages dropped to make room.
    * Throws SendError('message-too-large' | 'backpressure').
    */
-  enqueue(data: Uint8Array): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  /**
+   * Queues a copy of `data`. Unreliable kinds over their cap drop their oldest
+   * unsent messages first, pushed onto `dropped` (the caller's reused array: no allocation per send).
+   */
+  enqueue(data: Uint8Array, dropped: OutgoingMessage[]): OutgoingMessage {
     const size = data.length;
     if (size > this.config.maxMessageSize) {
       throw new SendError(
@@ -66,7 +73,6 @@ export class SendChannel {
         `message of ${size} bytes exceeds channel ${this.index}'s maxMessageSize of ${this.config.maxMessageSize}`,
       );
     }
-    const dropped: OutgoingMessage[] = [];
     if (this.reliable) {
       if (this.heldBytes + size > this.config.maxQueuedBytes) {
         throw new SendError(
@@ -90,11 +96,11 @@ export class SendChannel {
     let id: number;
     if (this.carriesIds) id = this.nextId++;
     else id = size > this.wholeLimit ? this.fragmentGroup++ : -1;
-    const message = new OutgoingMessage(this.index, id, data, this.fragmentSize, this.wholeLimit, this.reliable);
+    const message = new OutgoingMessage(this.index, id, this.copies.copy(data), this.fragmentSize, this.wholeLimit, this.reliable);
     this.fresh.push(message);
     this.heldBytes += size;
     if (this.reliable) this.span.set(id, message);
-    return { message, dropped };
+    return message;
   }
 
   /** Unreliable kinds: a unit went out for good; its bytes no longer count against the cap. */
