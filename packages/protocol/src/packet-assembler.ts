@@ -118,7 +118,7 @@ export class PacketAssembler {
         if (ch.reliable) {
           message.setLastPacket(unit, seq);
           units.push({ message, unit });
-          ch.noteSent(message, unit);
+          ch.noteSent(message, unit, resend);
         } else {
           ch.releaseSent(data.length);
         }
@@ -132,7 +132,7 @@ export class PacketAssembler {
     }
     if (allow === 'all') {
       for (const ch of this.order) {
-        if (ch.recent.length === 0 || ch.copyLimit === 0) continue;
+        if (ch.recent.length === 0) continue;
         const copied = this.copyRecent(ch, seq, w, budget, units, trace);
         budget = copied.budget;
         records += copied.records;
@@ -161,7 +161,7 @@ export class PacketAssembler {
     let keep = 0;
     for (let i = 0; i < recent.length; i++) {
       const r = recent[i]!;
-      if (r.message.isAcked(r.unit) || r.copies >= limit) continue; // done with: dropped from the list
+      if (r.message.isAcked(r.unit) || r.copies >= Math.max(limit, r.minCopies)) continue; // done with: dropped from the list
       recent[keep++] = r;
       if (r.message.lastPacket(r.unit) === seq) continue; // already in this packet
       const m = r.message;

@@ -15,15 +15,25 @@ import { OutgoingMessage, type ResendUnit } from './outgoing-message.js';
 import { Queue } from './queue.js';
 import { SequenceRing } from './sequence-ring.js';
 
-/** A small unit recently sent on a channel with redundancy. */
+/** A small unit recently sent on a channel with redundancy, or resent. */
 export interface RecentUnit {
   message: OutgoingMessage;
   unit: number;
   copies: number;
+  /** Copies it gets whatever the channel's redundancy says (a resent unit: RESEND_COPIES). */
+  minCopies: number;
 }
 
 /** Most units a channel keeps for redundancy (the newest win). */
 const RECENT_UNITS = 32;
+/**
+ * A small reliable unit that is resent also rides, once, in the next packet with room (docs/protocol.md §6):
+ * its loss was one in a row already, and a lost resend costs another round trip and more. The cost is one
+ * more copy per loss, not per message.
+ */
+export const RESEND_COPIES = 1;
+/** Units up to this many bytes get that copy (the channel's `redundancy.maxMessageSize` if it has one). */
+export const RESEND_COPY_MAX_SIZE = 128;
 
 export class SendChannel {
   readonly reliable: boolean;
@@ -138,14 +148,17 @@ export class SendChannel {
   }
 
   /** Redundancy: a unit went out (first time or resent); small ones are copied into the packets that follow. */
-  noteSent(message: OutgoingMessage, unit: number): void {
+  noteSent(message: OutgoingMessage, unit: number, resent: boolean): void {
     const r = this.config.redundancy;
-    if (r.copies === 0 || message.data.length > r.maxMessageSize) return;
-    const known = this.recent.findIndex((r) => r.message === message && r.unit === unit);
+    const size = message.unitData(unit).length;
+    const copied = r.copies > 0 && size <= r.maxMessageSize;
+    const resendCopy = resent && size <= (r.copies > 0 ? r.maxMessageSize : RESEND_COPY_MAX_SIZE);
+    if (!copied && !resendCopy) return;
+    const known = this.recent.findIndex((x) => x.message === message && x.unit === unit);
     if (known >= 0)
       this.recent.splice(known, 1); // resent: its copies start again
     else if (this.recent.length >= RECENT_UNITS) this.recent.shift();
-    this.recent.push({ message, unit, copies: 0 });
+    this.recent.push({ message, unit, copies: 0, minCopies: resendCopy ? RESEND_COPIES : 0 });
   }
 
   /** Messages held (reliable: unacknowledged; unreliable: unsent). */
