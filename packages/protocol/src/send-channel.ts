@@ -68,12 +68,9 @@ export class SendChannel {
   }
 
   /**
-   * Queues a message. Returns the message and any unreliable messages dropped to make room.
+   * Queues a copy of `data` and returns it as a message. Unreliable kinds over their cap drop their oldest
+   * unsent messages to make room, pushed onto `dropped` (the caller's reused array: no allocation per send).
    * Throws SendError('message-too-large' | 'backpressure').
-   */
-  /**
-   * Queues a copy of `data`. Unreliable kinds over their cap drop their oldest
-   * unsent messages first, pushed onto `dropped` (the caller's reused array: no allocation per send).
    */
   enqueue(data: Uint8Array, dropped: OutgoingMessage[]): OutgoingMessage {
     const size = data.length;
@@ -150,7 +147,7 @@ export class SendChannel {
   /** Redundancy: a unit went out (first time or resent); small ones are copied into the packets that follow. */
   noteSent(message: OutgoingMessage, unit: number, resent: boolean): void {
     const r = this.config.redundancy;
-    const size = message.unitData(unit).length;
+    const size = message.data.length;
     const copied = r.copies > 0 && size <= r.maxMessageSize;
     const resendCopy = resent && size <= (r.copies > 0 ? r.maxMessageSize : RESEND_COPY_MAX_SIZE);
     if (!copied && !resendCopy) return;
