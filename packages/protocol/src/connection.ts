@@ -22,7 +22,7 @@ import { encodePing, encodePong, type ControlRecord } from './control-record.js'
 import { ConfigError, SendError, StateError } from './errors.js';
 import { ClientHandshake, ServerHandshake } from './handshake.js';
 import { IdHistory } from './id-history.js';
-import { checkIncoming } from './incoming-packet.js';
+import { checkIncoming, type IncomingContext } from './incoming-packet.js';
 import { CongestionController } from './congestion-controller.js';
 import { LossDetection, PROBE_PACKETS } from './loss-detection.js';
 import { OrderedReceiver } from './ordered-receiver.js';
@@ -33,7 +33,7 @@ import { Queue } from './queue.js';
 import { DisconnectReason } from './reason.js';
 import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
 import { ReceivedPackets, type AckUrgency } from './received-packets.js';
-import { CONTROL_CHANNEL, type ChannelIdMode, type MessageRecord } from './record.js';
+import { CONTROL_CHANNEL, RecordPool, type ChannelIdMode, type MessageRecord } from './record.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { SampleWindow } from './sample-window.js';
 import { SendChannel } from './send-channel.js';
@@ -98,6 +98,8 @@ export class Connection {
 
   private nextSeq = 0;
   private retransmit: boolean;
+  /** What checkIncoming needs, with the record objects it reuses for every packet (made on the first). */
+  private incomingContext: IncomingContext | undefined;
   /** What SendChannel.enqueue drops, reused by every send. */
   private readonly droppedScratch: OutgoingMessage[] = [];
   private lastReceivedAt = 0;
@@ -409,13 +411,16 @@ export class Connection {
   private handleData(datagram: Uint8Array): void {
     if (this.stateValue !== 'connected') return; // early (before ACCEPT) or late: ignored
     // Pass 1: every record must be acceptable before anything changes.
-    const incoming = checkIncoming(datagram, {
+    const ctx = (this.incomingContext ??= {
       received: this.received,
       idHistory: this.idHistory,
       receivers: this.receivers,
       idMode: this.idMode,
-      nextSeq: this.nextSeq,
+      nextSeq: 0,
+      pool: new RecordPool(),
     });
+    ctx.nextSeq = this.nextSeq;
+    const incoming = checkIncoming(datagram, ctx);
     if (incoming.verdict !== 'new') {
       if (incoming.verdict === 'duplicate') this.counters.duplicatePackets++;
       else this.counters.stalePackets++;

@@ -11,7 +11,7 @@ import { readHeader, type PacketHeader } from './header.js';
 import type { IdHistory } from './id-history.js';
 import type { ReceiveChannel } from './receive-channel.js';
 import type { ReceivedPackets } from './received-packets.js';
-import { CONTROL_CHANNEL, readRecords, type ChannelIdMode, type MessageRecord } from './record.js';
+import { CONTROL_CHANNEL, readRecords, type ChannelIdMode, type MessageRecord, type RecordPool } from './record.js';
 import { unwrap } from './sequence.js';
 
 export type IncomingPacket =
@@ -35,13 +35,15 @@ export interface IncomingContext {
   idMode: (channel: number) => ChannelIdMode;
   /** Our next packet number (an ack for it or later names a packet never sent). */
   nextSeq: number;
+  /** Record objects to reuse: the packet's records are valid until the next call. */
+  pool?: RecordPool;
 }
 
 /** Decodes and checks a data packet. Throws DecodeError if anything in it breaks the protocol. */
 export function checkIncoming(datagram: Uint8Array, ctx: IncomingContext): IncomingPacket {
   const r = new ByteReader(datagram);
   const header = readHeader(r);
-  const records = readRecords(r, ctx.idMode);
+  const records = readRecords(r, ctx.idMode, ctx.pool);
   const n = ctx.received.unwrap(header.sequence);
   const verdict = ctx.received.check(n);
   if (verdict === 'duplicate' || verdict === 'stale') return { verdict, header };

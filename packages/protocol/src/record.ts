@@ -77,9 +77,11 @@ export type ChannelIdMode = 'id' | 'plain' | undefined;
  * truncated fields, lengths past the end, reserved bits, unknown channels, impossible fragment info,
  * an implied id with nothing to imply it from.
  */
-export function readRecords(r: ByteReader, idMode: (channel: number) => ChannelIdMode): MessageRecord[] {
-  const records: MessageRecord[] = [];
-  const lastId: (number | undefined)[] = [];
+export function readRecords(r: ByteReader, idMode: (channel: number) => ChannelIdMode, reuse?: RecordPool): MessageRecord[] {
+  const records: MessageRecord[] = reuse ? reuse.records : [];
+  records.length = 0;
+  const lastId: (number | undefined)[] = reuse ? reuse.lastId : [];
+  lastId.length = 0;
   while (r.remaining > 0) {
     const flags = r.u8('record flags');
     if (flags & RESERVED_FLAG) throw new DecodeError('record with reserved flag bit set');
@@ -109,13 +111,46 @@ export function readRecords(r: ByteReader, idMode: (channel: number) => ChannelI
     const len = flags & LONG_FLAG ? r.u16('record length') : r.u8('record length');
     const data = r.bytesView(len, 'record payload');
     lastId[channel] = fragment ? undefined : id;
-    const rec: MessageRecord = { channel, data };
-    if (id !== undefined) rec.id = id;
-    if (fragment) rec.fragment = fragment;
-    records.push(rec);
+    if (reuse) {
+      const rec = reuse.take();
+      rec.channel = channel;
+      rec.data = data;
+      rec.id = id;
+      rec.fragment = fragment;
+      records.push(rec);
+    } else {
+      const rec: MessageRecord = { channel, data };
+      if (id !== undefined) rec.id = id;
+      if (fragment) rec.fragment = fragment;
+      records.push(rec);
+    }
   }
   return records;
 }
+
+/**
+ * Record objects and arrays a connection reuses for every packet it decodes, so decoding allocates no object
+ * per record. What readRecords returns with it is valid until the next call: the caller must not keep the
+ * records (their `data` and `fragment` it may keep: those are new each time).
+ */
+export class RecordPool {
+  readonly records: MessageRecord[] = [];
+  readonly lastId: (number | undefined)[] = [];
+  private readonly free: MessageRecord[] = [];
+
+  /** The next record object for this packet (the pool grows to the most records a packet has had). */
+  take(): MessageRecord {
+    const i = this.records.length;
+    let rec = this.free[i];
+    if (!rec) {
+      rec = { channel: 0, data: EMPTY_DATA, id: undefined, fragment: undefined };
+      this.free[i] = rec;
+    }
+    return rec;
+  }
+}
+
+const EMPTY_DATA = new Uint8Array(0);
 
 /** Encodes records on their own (no header), resolving implied ids as the packet builder does. */
 export function encodeRecords(records: MessageRecord[], idMode: (channel: number) => ChannelIdMode): Uint8Array {
