@@ -6,12 +6,14 @@
 import { Reassembly } from './reassembly.js';
 import type { ReceiveChannel, ReceiveChannelContext, ReceiveSink } from './receive-channel.js';
 import type { MessageRecord } from './record.js';
+import { SequenceRing } from './sequence-ring.js';
 import { unwrap, wrap } from './sequence.js';
 
 export class OrderedReceiver implements ReceiveChannel {
   /** Next id to deliver (unwrapped). */
   private next = 0;
-  private readonly waiting = new Map<number, Uint8Array>();
+  /** Complete messages held until the gap before them fills, by id (within the window: the ring's span). */
+  private readonly waiting = new SequenceRing<Uint8Array>();
   private waitingBytes = 0;
   private readonly fragments: Reassembly;
   /** Unwrap reference for the packet being processed (set for late packets, see id-history.ts). */
@@ -32,7 +34,7 @@ export class OrderedReceiver implements ReceiveChannel {
   }
 
   private isDuplicate(id: number, record: MessageRecord): boolean {
-    if (id < this.next || this.waiting.has(id)) return true;
+    if (id < this.next || this.waiting.get(id) !== undefined) return true;
     return record.fragment !== undefined && this.fragments.hasFragment(id, record.fragment.index);
   }
 
@@ -97,13 +99,12 @@ export class OrderedReceiver implements ReceiveChannel {
     }
     sink.deliver(ch, wrap(id), data);
     this.next++;
-    let held = this.waiting.get(this.next);
+    let held = this.waiting.size > 0 ? this.waiting.take(this.next) : undefined;
     while (held) {
-      this.waiting.delete(this.next);
       this.waitingBytes -= held.length;
       sink.deliver(ch, wrap(this.next), held);
       this.next++;
-      held = this.waiting.get(this.next);
+      held = this.waiting.size > 0 ? this.waiting.take(this.next) : undefined;
     }
   }
 

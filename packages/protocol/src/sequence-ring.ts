@@ -1,6 +1,8 @@
 /**
  * A map from consecutive integers (unwrapped packet numbers, message ids) to values, as a growable ring.
- * Keys only ever grow at the top and leave from anywhere; the ring trims empty slots at the bottom.
+ * Keys mostly arrive at the top (a key below the lowest one held is also taken: the ring extends downwards,
+ * as messages that arrive out of order need) and leave from anywhere; the ring trims empty slots at the
+ * bottom. Its slots span the lowest to the highest key held: the caller bounds that span.
  * It replaces a JS Map on the hottest paths: no per-entry allocation, and no hash-table churn that keeps
  * tenured tables alive through minor GCs (measured: ~2.5× messages per second, see docs/architecture.md).
  */
@@ -17,13 +19,19 @@ export class SequenceRing<T> {
   /** Values held. */
   size = 0;
 
-  /** Stores `value` at `key` (≥ every key removed so far). */
+  /** Stores `value` at `key`. */
   set(key: number, value: T): void {
     if (this.size === 0) {
       this.base = key;
       this.span = 0;
     }
-    if (key < this.base) throw new RangeError(`key ${key} is below the ring's base ${this.base}`);
+    if (key < this.base) {
+      const shift = this.base - key;
+      while (this.span + shift > this.slots.length) this.grow();
+      this.head = (this.head - shift) & this.mask;
+      this.base = key;
+      this.span += shift;
+    }
     const offset = key - this.base;
     while (offset >= this.slots.length) this.grow();
     const i = (this.head + offset) & this.mask;
