@@ -7,6 +7,7 @@ import os from 'node:os';
 import { kcpCoreTable, kcpRatios, runKcpCoreBench } from './kcp-core.bench.js';
 import { netBenchTable, runNetBench, type NetBenchResult } from './net/net.bench.js';
 import { runProtocolBench } from './protocol.bench.js';
+import { targetRows, targetsTable } from './targets.js';
 import { roomsTable, runRoomsBench } from './rooms.bench.js';
 import { runTransportsBench, transportsTable } from './transports.bench.js';
 import { runUdpSealBench, udpSealTable } from './udp-seal.bench.js';
@@ -86,6 +87,8 @@ try {
   console.error(`network benchmark failed: ${net.error}\n`);
   process.exitCode = 1;
 }
+const targets = targetRows(protocol, kcp, kcpVsVolley, rooms, net);
+console.error(`issue 10's targets, this run:\n${targetsTable(targets)}\n`);
 console.log(
   JSON.stringify({
     node: process.version,
@@ -100,5 +103,6 @@ console.log(
     udpSeal,
     rooms,
     net,
+    targets,
   }),
 );
