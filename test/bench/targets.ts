@@ -24,7 +24,7 @@ export function targetRows(
   kcp: KcpCoreResult,
   kcpVsVolley: KcpCoreRatio[],
   rooms: RoomsBenchResult,
-  net: NetBenchResult | { error: string },
+  net: NetBenchResult | { error: string } | { skipped: string },
 ): TargetRow[] {
   const rows: TargetRow[] = [];
   const add = (target: string, value: number | null | undefined, measured: (v: number) => string, ok: (v: number) => boolean): void => {
@@ -34,7 +34,7 @@ export function targetRows(
         : { target, measured: measured(value), met: ok(value) },
     );
   };
-  const n = 'error' in net ? undefined : net;
+  const n = 'error' in net || 'skipped' in net ? undefined : net;
   const upload = n?.upload;
   add(
     'bottleneck: upload wire ÷ payload ≤ 1.05',
