@@ -98,8 +98,8 @@ export class Connection {
 
   private nextSeq = 0;
   private retransmit: boolean;
-  /** What checkIncoming needs, with the record objects it reuses for every packet (made on the first). */
-  private incomingContext: IncomingContext | undefined;
+  /** What checkIncoming needs, with the record objects it reuses for every packet. */
+  private readonly incomingContext: IncomingContext;
   /** What SendChannel.enqueue drops, reused by every send. */
   private readonly droppedScratch: OutgoingMessage[] = [];
   private lastReceivedAt = 0;
@@ -137,6 +137,14 @@ export class Connection {
     this.pinger = new PingTracker({ interval: o.pingInterval });
     const modes: ChannelIdMode[] = o.channels.map((c) => (carriesIds(c.kind) ? 'id' : 'plain'));
     this.idMode = (ch) => (ch === CONTROL_CHANNEL ? 'plain' : modes[ch]!);
+    this.incomingContext = {
+      received: this.received,
+      idHistory: this.idHistory,
+      receivers: this.receivers,
+      idMode: this.idMode,
+      nextSeq: 0,
+      pool: new RecordPool(),
+    };
     this.counters = newCounters();
     if (role === 'client') {
       if (o.nonce === undefined) throw new ConfigError('a client connection needs options.random (a RandomSource) or options.nonce');
@@ -411,14 +419,7 @@ export class Connection {
   private handleData(datagram: Uint8Array): void {
     if (this.stateValue !== 'connected') return; // early (before ACCEPT) or late: ignored
     // Pass 1: every record must be acceptable before anything changes.
-    const ctx = (this.incomingContext ??= {
-      received: this.received,
-      idHistory: this.idHistory,
-      receivers: this.receivers,
-      idMode: this.idMode,
-      nextSeq: 0,
-      pool: new RecordPool(),
-    });
+    const ctx = this.incomingContext;
     ctx.nextSeq = this.nextSeq;
     const incoming = checkIncoming(datagram, ctx);
     if (incoming.verdict !== 'new') {
