@@ -57,6 +57,7 @@ const connectArb: fc.Arbitrary<ControlPacket> = fc.record({
   version: fc.oneof({ arbitrary: fc.constant(TEMPLATE.version), weight: 5 }, fc.nat({ max: 255 })),
   nonce: fc.nat({ max: 0xffffffff }),
   attempt: fc.nat({ max: 255 }),
+  maxAckDelay: fc.oneof(fc.constant(TEMPLATE.maxAckDelay), fc.nat({ max: 100 })),
   channels: fc.oneof({ arbitrary: fc.constant(TEMPLATE.channels), weight: 5 }, fc.array(channelSpecArb, { maxLength: 5 })),
   payload: fc.uint8Array({ maxLength: 40 }),
 });

@@ -39,6 +39,9 @@ const dword = fc.nat({ max: 0xffffffff });
 
 const bitByte = fc.oneof(fc.constant(0xff), fc.nat({ max: 255 }));
 
+/** The ack delay an ack delay byte stands for (docs/protocol.md §2): 100 µs steps up to 16 ms, then 1 ms steps. */
+const ackDelayMs = (code: number): number => (code <= 160 ? code / 10 : 16 + (code - 160));
+
 export const headerArb: fc.Arbitrary<PacketHeader> = fc.record(
   {
     sequence: word,
@@ -47,7 +50,7 @@ export const headerArb: fc.Arbitrary<PacketHeader> = fc.record(
         ack: word,
         // Each byte of the bitfield is often 0xff (then it is not on the wire): every prefix shape occurs.
         bits: fc.tuple(bitByte, bitByte, bitByte, bitByte).map(([a, b, c, d]) => (a | (b << 8) | (c << 16) | (d << 24)) >>> 0),
-        delay: fc.nat({ max: 255 }).map((n) => n / 10),
+        delay: fc.nat({ max: 255 }).map(ackDelayMs),
       },
       { requiredKeys: ['ack', 'bits'] },
     ),
@@ -60,7 +63,8 @@ export function headerFields(h: PacketHeader): Field[] {
   const a = h.ack;
   if (!a) return [u8('prefix', 2 << 6), u16('sequence', seq)];
   const delta = (seq - a.ack) & 0xffff;
-  const delay = a.delay === undefined || !(a.delay > 0) ? 0 : Math.min(255, Math.round(a.delay / 0.1));
+  const delay =
+    a.delay === undefined || !(a.delay > 0) ? 0 : a.delay < 16 ? Math.round(a.delay * 10) : Math.min(255, 160 + Math.round(a.delay - 16));
   let prefix = 0;
   const bitBytes: Field[] = [];
   for (let i = 0; i < 4; i++) {
@@ -173,6 +177,7 @@ export const controlArb: fc.Arbitrary<ControlPacket> = fc.oneof(
     version: fc.oneof(fc.constant(PROTOCOL_VERSION), fc.nat({ max: 255 })),
     nonce: dword,
     attempt: fc.nat({ max: 255 }),
+    maxAckDelay: fc.nat({ max: 100 }),
     channels: fc.array(channelSpecArb, { maxLength: 6 }),
     payload: fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 900, maxLength: 1024 })),
   }),
@@ -181,6 +186,7 @@ export const controlArb: fc.Arbitrary<ControlPacket> = fc.oneof(
     nonce: dword,
     connectionId: dword,
     attempt: fc.nat({ max: 255 }),
+    maxAckDelay: fc.nat({ max: 100 }),
     token,
     receivedAt: time,
     sentAt: time,
@@ -208,6 +214,7 @@ export function controlFields(p: ControlPacket): Field[] {
         u8('version', p.version),
         u32('nonce', p.nonce),
         u8('attempt', p.attempt),
+        u8('max ack delay', p.maxAckDelay),
         u8('channel count', p.channels.length),
       ];
       for (const c of p.channels)
@@ -218,7 +225,7 @@ export function controlFields(p: ControlPacket): Field[] {
           u32('max queued bytes', c.maxQueuedBytes),
         );
       fs.push(u16('payload length', p.payload.length), bytes('payload', p.payload));
-      const size = 10 + 11 * p.channels.length + p.payload.length;
+      const size = 11 + 11 * p.channels.length + p.payload.length;
       if (size < MIN_CONNECT_SIZE) fs.push(bytes('padding', new Uint8Array(MIN_CONNECT_SIZE - size)));
       return fs;
     }
@@ -228,6 +235,7 @@ export function controlFields(p: ControlPacket): Field[] {
         u32('nonce', p.nonce),
         u32('connection id', p.connectionId),
         u8('attempt', p.attempt),
+        u8('max ack delay', p.maxAckDelay),
         bytes('token', p.token),
         f64('received at', p.receivedAt),
         f64('sent at', p.sentAt),
@@ -500,6 +508,7 @@ export function peerDatagramArb(template: ConnectPacket, modes: Modes): fc.Arbit
     version: fc.oneof({ arbitrary: fc.constant(template.version), weight: 5 }, fc.nat({ max: 255 })),
     nonce: dword,
     attempt: fc.nat({ max: 255 }),
+    maxAckDelay: fc.oneof(fc.constant(template.maxAckDelay), fc.nat({ max: 100 })),
     channels: fc.oneof({ arbitrary: fc.constant(template.channels), weight: 5 }, fc.array(channelSpecArb, { maxLength: 5 })),
     payload: fc.uint8Array({ maxLength: 40 }),
   });

@@ -22,6 +22,7 @@ import {
   encodeMessage,
   encodeValue,
   isRoomFrame,
+  HOST_MAX_ACK_DELAY,
   reasonName,
   RunLoop,
   SendError,
@@ -380,7 +381,7 @@ export class Client {
   private startHandshake(t: ClientTransport, rank: number): void {
     const o = this.options;
     this.endpoint = new ClientEndpoint<ClientTransport>({
-      connection: { ...o.protocol, channels: this.layout },
+      connection: { maxAckDelay: HOST_MAX_ACK_DELAY, ...o.protocol, channels: this.layout }, // acks of states ride on inputs
       random: this.random,
       silence: o.transportTimeout,
       ...(o.resumeTimeout !== undefined ? { resumeTimeout: o.resumeTimeout } : {}),

@@ -1,11 +1,19 @@
 /** Options of a Connection, their defaults and validation (every bad value is a ConfigError naming it). */
 
 import { resolveChannels, type ChannelConfig, type ChannelOptions } from './channel-config.js';
+import { MAX_ACK_DELAY } from './control.js';
 import { ConfigError } from './errors.js';
 import { MAX_HEADER_SIZE } from './header.js';
 import type { RandomSource } from './random.js';
 import { MAX_RECORD_HEADER_SIZE } from './record.js';
 import type { TraceListener } from './trace.js';
+
+/**
+ * The max ack delay the Server and the Client use unless told otherwise, ms: a little over the interval of a
+ * 20 Hz state or input stream, so an owed ack waits for the next one and rides on it instead of taking a
+ * datagram of its own (a late timer still leaves the state a few ms to go first).
+ */
+export const HOST_MAX_ACK_DELAY = 60;
 
 export interface ConnectionOptions {
   /** Channel layout; both peers must use the same. Default: [reliable-ordered, unreliable]. */
@@ -19,9 +27,11 @@ export interface ConnectionOptions {
   /** Ping period (ms) for RTT, jitter, loss and clock offset; 0 disables. Default 1000. */
   pingInterval?: number;
   /**
-   * Longest we hold an owed ack hoping to piggyback it (ms, 0–25). Default 20: a 60 Hz stream is then acked
-   * every second packet, and a timer that fires a few ms late still fits the ack's delay field (25.5 ms), so
-   * the ack still gives an RTT sample.
+   * Longest we hold an owed ack hoping it rides on a packet we send anyway (whole ms, 0–100). It is announced in
+   * the handshake, and the peer's probe timeout waits for it. Default 20: a 60 Hz stream is acked about every
+   * second packet. A peer that sends its own traffic at a steady rate (a server's 20 Hz state) can hold acks a
+   * little longer than its interval, so they ride on it instead of taking datagrams of their own: the Server
+   * and the Client default to HOST_MAX_ACK_DELAY (60).
    */
   maxAckDelay?: number;
   /** RTT assumed before the first sample (ms). Default 100. */
@@ -111,7 +121,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     timeout: num('timeout', o.timeout, 10_000, 1, 86_400_000),
     keepaliveInterval: num('keepaliveInterval', o.keepaliveInterval, 1000, 1, 86_400_000),
     pingInterval: num('pingInterval', o.pingInterval, 1000, 0, 86_400_000),
-    maxAckDelay: num('maxAckDelay', o.maxAckDelay, 20, 0, 25),
+    maxAckDelay: num('maxAckDelay', o.maxAckDelay, 20, 0, MAX_ACK_DELAY, true),
     initialRtt: num('initialRtt', o.initialRtt, 100, 1, 60_000),
     minRto,
     maxRto,

@@ -63,6 +63,8 @@ const DISCONNECT_SPACING = 10;
  * ride on the state the other side sends 20 times a second, short enough for RTT and congestion figures.
  */
 export const LAZY_ACK_DELAY = 100;
+/** How late an ack timer may fire and its ack still count as held within the peer's max ack delay, ms. */
+const ACK_TIMER_SLACK = 5;
 
 export class Connection {
   readonly options: ResolvedOptions;
@@ -79,7 +81,7 @@ export class Connection {
   private readonly senders: SendChannel[];
   private readonly receivers: ReceiveChannel[];
   private readonly assembler: PacketAssembler;
-  private readonly received = new ReceivedPackets();
+  private readonly received: ReceivedPackets;
   private readonly idHistory: IdHistory;
   private readonly sent = new SentPackets();
   private readonly rtt: RttEstimator;
@@ -125,13 +127,14 @@ export class Connection {
     this.receivers = o.channels.map((c, i) => makeReceiver({ index: i, config: c, reassemblyTimeout: o.reassemblyTimeout }));
     const order = [...this.senders].sort((a, b) => b.config.priority - a.config.priority || a.index - b.index);
     this.assembler = new PacketAssembler(o.mtu, order);
+    this.received = new ReceivedPackets(o.mtu);
     this.idHistory = new IdHistory(o.channels.length);
     this.rtt = new RttEstimator({ initialRtt: o.initialRtt, maxAckDelay: o.maxAckDelay });
     this.rttWindow = new SampleWindow(o.rttWindow);
     this.loss = new LossDetection(this.sent, this.rtt, {
       minRto: o.minRto,
       maxRto: o.maxRto,
-      lazyAckExtra: LAZY_ACK_DELAY - o.maxAckDelay,
+      lazyAckDelay: LAZY_ACK_DELAY,
     });
     this.cc = new CongestionController(o.mtu, this.rtt, 0);
     this.pinger = new PingTracker({ interval: o.pingInterval });
@@ -148,7 +151,7 @@ export class Connection {
     this.counters = newCounters();
     if (role === 'client') {
       if (o.nonce === undefined) throw new ConfigError('a client connection needs options.random (a RandomSource) or options.nonce');
-      this.clientHandshake = new ClientHandshake(o.nonce, o.connectRetryInterval);
+      this.clientHandshake = new ClientHandshake(o.nonce, o.connectRetryInterval, o.maxAckDelay);
     } else {
       this.serverHandshake = new ServerHandshake();
     }
@@ -228,7 +231,7 @@ export class Connection {
     this.tick(now);
     this.connectionIdValue = connectionId >>> 0;
     this.token = token.slice();
-    this.queueControl('accept', this.serverHandshake!.accept(now, this.connectionIdValue, this.token));
+    this.queueControl('accept', this.serverHandshake!.accept(now, this.connectionIdValue, this.token, this.options.maxAckDelay));
     this.lastReceivedAt = now;
     this.lastSentAt = now;
     this.setState('connected');
@@ -381,6 +384,7 @@ export class Connection {
       }
       const mismatch = compareLayouts(this.options.channels.map(channelSpec), p.channels);
       if (mismatch) return this.reject(this.now, DisconnectReason.ChannelMismatch, mismatch);
+      this.rtt.maxAckDelay = p.maxAckDelay; // our probe timeout waits as long as the client may hold its acks
       this.events.push({ type: 'connect-request', payload: p.payload });
       return;
     }
@@ -394,7 +398,9 @@ export class Connection {
     }
     this.lastReceivedAt = this.now;
     // Our ACCEPT was lost: answer this CONNECT again (one reply per request, never larger).
-    if (this.stateValue === 'connected') this.queueControl('accept', hs.accept(this.now, this.connectionIdValue, this.token));
+    if (this.stateValue === 'connected') {
+      this.queueControl('accept', hs.accept(this.now, this.connectionIdValue, this.token, this.options.maxAckDelay));
+    }
   }
 
   private onAccept(p: Extract<ControlPacket, { type: 'accept' }>): void {
@@ -403,6 +409,7 @@ export class Connection {
     this.lastReceivedAt = this.now;
     this.connectionIdValue = p.connectionId;
     this.token = p.token;
+    this.rtt.maxAckDelay = p.maxAckDelay; // our probe timeout waits as long as the server may hold its acks
     const sample = hs.sample(p, this.now);
     if (sample) {
       this.rtt.addSample(sample.rtt, 0);
@@ -438,7 +445,7 @@ export class Connection {
     // A burst between two polls must not slide the ack window past packets not yet acknowledged.
     if (this.received.mustAckBefore(n)) this.sendPacket(this.outbox, 'none');
     const urgency = this.ackUrgency(records);
-    this.received.record(n, urgency, this.now, urgency === 'eager' ? this.options.maxAckDelay : LAZY_ACK_DELAY);
+    this.received.record(n, urgency, this.now, urgency === 'eager' ? this.options.maxAckDelay : LAZY_ACK_DELAY, datagram.length);
     if (this.trace) {
       this.trace({ type: 'packet-received', t: this.now, seq: header.sequence, size: datagram.length, records: records.map(traceRecord) });
     }
@@ -463,12 +470,16 @@ export class Connection {
     const now = this.now;
     let progress = false;
     const largestPacket = largest >= this.sent.largestAcked ? this.sent.get(largest) : undefined;
-    // An ack held so long its delay saturated (a lazy one) says nothing exact about the round trip.
-    if (largestPacket && !((ack.delay ?? 0) >= ACK_DELAY_MAX_MS)) {
+    const delay = ack.delay ?? 0;
+    // An ack held so long its delay saturated says nothing exact about the round trip.
+    if (largestPacket && delay < ACK_DELAY_MAX_MS) {
       const sample = now - largestPacket.sentAt;
-      this.rtt.addSample(sample, ack.delay ?? 0);
-      this.rttWindow.add(sample);
-      this.cc.onRttSample(Math.max(0, sample - (ack.delay ?? 0)), now); // the path, without the peer holding its ack
+      const path = Math.max(0, sample - delay); // the path, without the peer holding its ack
+      // A lazy ack may be held past the peer's max ack delay, which the estimator would clamp it to (RFC 9002
+      // §5.3): its round trip would read long. The timers take only acks held within that delay.
+      if (delay <= this.rtt.maxAckDelay + ACK_TIMER_SLACK) this.rtt.addSample(sample, delay);
+      this.rttWindow.add(Math.max(path, Math.min(sample, this.rtt.min)));
+      this.cc.onRttSample(path, now);
     }
     for (let i = -1; i < 32; i++) {
       if (i >= 0 && !((ack.bits >>> i) & 1)) continue;

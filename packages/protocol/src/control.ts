@@ -2,19 +2,21 @@
  * Control packets: connection setup and teardown, outside the sequenced packet stream
  * (docs/protocol.md §5). Prefix byte 0b01tttttt, t = control type.
  *
- *   CONNECT    version u8 | nonce u32 | attempt u8 | channel count u8 | channel spec × count | payload length u16 | payload
+ *   CONNECT    version u8 | nonce u32 | attempt u8 | max ack delay u8 | channel count u8 | channel spec × count | payload length u16 | payload
  *              channel spec = kind u8 | window u16 | max message size u32 | max queued bytes u32
  *              then zero padding up to MIN_CONNECT_SIZE bytes
- *   ACCEPT     nonce u32 | connection id u32 | attempt u8 | session token (16 bytes) | received at f64 | sent at f64
+ *   ACCEPT     nonce u32 | connection id u32 | attempt u8 | max ack delay u8 | session token (16 bytes) | received at f64 |
+ *              sent at f64
  *   REJECT     nonce u32 | reason u8 | text length u8 | text (UTF-8)
  *   DISCONNECT connection id u32 | reason u8 | text length u8 | text (UTF-8)
  *   RESUME     connection id u32 | session token (16 bytes), then zero padding up to MIN_CONNECT_SIZE bytes
  *   RESUMED    connection id u32
  *
  * ACCEPT's times are the server's clock (ms) when the CONNECT attempt it answers arrived and when it left: with
- * the client's own send and arrival times they make the first clock sample (handshake.ts).
+ * the client's own send and arrival times they make the first clock sample (handshake.ts). Each side's max ack
+ * delay (ms, 0–MAX_ACK_DELAY) is the longest it will hold an owed ack: the other side's probe timeout allows for it.
  *
- * No reply is ever larger than the request that caused it: ACCEPT is 42 bytes and a CONNECT at least 48;
+ * No reply is ever larger than the request that caused it: ACCEPT is 43 bytes and a CONNECT at least 48;
  * REJECT's text is cut to fit; RESUMED is 5 bytes. RESUME moves a session to another transport or address
  * (docs/transports.md); the host handles it, a Connection ignores it.
  */
@@ -24,11 +26,13 @@ import type { ChannelSpec } from './channel-config.js';
 import { PacketKind } from './header.js';
 import { decodeText, encodeText } from './text.js';
 
-/** 3: PING padded to 30 bytes and PONG without the echoed ping time (23), so no PONG outgrows its PING. */
-export const PROTOCOL_VERSION = 3;
+/** 4: CONNECT and ACCEPT carry each side's max ack delay, and the ack delay byte reaches 111 ms (docs/protocol.md). */
+export const PROTOCOL_VERSION = 4;
+/** Largest max ack delay a peer may announce, ms. */
+export const MAX_ACK_DELAY = 100;
 const CHANNEL_SPEC_SIZE = 11;
 /** prefix | nonce | connection id | attempt | token | received at | sent at. */
-export const ACCEPT_SIZE = 1 + 4 + 4 + 1 + 16 + 8 + 8;
+export const ACCEPT_SIZE = 1 + 4 + 4 + 1 + 1 + 16 + 8 + 8;
 
 export const ControlType = { Connect: 1, Accept: 2, Reject: 3, Disconnect: 4, Resume: 5, Resumed: 6 } as const;
 
@@ -49,6 +53,8 @@ export interface ConnectPacket {
   nonce: number;
   /** Retry counter, echoed by ACCEPT so the client can time the handshake round trip. */
   attempt: number;
+  /** Longest the client holds an owed ack, ms (0–MAX_ACK_DELAY, whole). */
+  maxAckDelay: number;
   /** The channel layout, so a mismatch is refused clearly instead of corrupting messages. */
   channels: ChannelSpec[];
   payload: Uint8Array;
@@ -58,6 +64,8 @@ export interface AcceptPacket {
   nonce: number;
   connectionId: number;
   attempt: number;
+  /** Longest the server holds an owed ack, ms (0–MAX_ACK_DELAY, whole). */
+  maxAckDelay: number;
   /** Secret the client shows to resume the session on another transport. */
   token: Uint8Array;
   /** Server clock (ms) when the CONNECT attempt answered arrived, and when this ACCEPT was sent. */
@@ -95,11 +103,12 @@ export function encodeControl(p: ControlPacket): Uint8Array {
       if (p.payload.length > MAX_CONNECT_PAYLOAD) {
         throw new RangeError(`connect payload of ${p.payload.length} bytes exceeds ${MAX_CONNECT_PAYLOAD}`);
       }
-      const w = ByteWriter.ofSize(Math.max(MIN_CONNECT_SIZE, 10 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length));
+      const w = ByteWriter.ofSize(Math.max(MIN_CONNECT_SIZE, 11 + CHANNEL_SPEC_SIZE * p.channels.length + p.payload.length));
       w.u8(PREFIX | ControlType.Connect)
         .u8(p.version)
         .u32(p.nonce >>> 0)
         .u8(p.attempt & 0xff)
+        .u8(ackDelay(p.maxAckDelay))
         .u8(p.channels.length);
       for (const c of p.channels) w.u8(c.kind).u16(c.window).u32(c.maxMessageSize).u32(c.maxQueuedBytes);
       w.u16(p.payload.length).raw(p.payload);
@@ -111,6 +120,7 @@ export function encodeControl(p: ControlPacket): Uint8Array {
         .u32(p.nonce >>> 0)
         .u32(p.connectionId >>> 0)
         .u8(p.attempt & 0xff)
+        .u8(ackDelay(p.maxAckDelay))
         .raw(token(p.token))
         .f64(p.receivedAt)
         .f64(p.sentAt).bytes;
@@ -137,6 +147,18 @@ export function encodeControl(p: ControlPacket): Uint8Array {
   }
 }
 
+function ackDelay(ms: number): number {
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_ACK_DELAY)
+    throw new RangeError(`max ack delay must be a whole 0..${MAX_ACK_DELAY} ms, got ${ms}`);
+  return ms;
+}
+
+function readAckDelay(r: ByteReader): number {
+  const ms = r.u8('max ack delay');
+  if (ms > MAX_ACK_DELAY) throw new DecodeError(`max ack delay ${ms} ms over ${MAX_ACK_DELAY}`);
+  return ms;
+}
+
 function token(t: Uint8Array): Uint8Array {
   if (t.length !== SESSION_TOKEN_SIZE) throw new RangeError(`session token must be ${SESSION_TOKEN_SIZE} bytes, got ${t.length}`);
   return t;
@@ -155,9 +177,19 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
   let p: ControlPacket;
   switch (prefix & 0x3f) {
     case ControlType.Connect: {
+      // Every version pads CONNECT to MIN_CONNECT_SIZE: a shorter one could draw a larger ACCEPT or REJECT.
+      if (datagram.length < MIN_CONNECT_SIZE) throw new DecodeError(`CONNECT of ${datagram.length} bytes, under ${MIN_CONNECT_SIZE}`);
       const version = r.u8('version');
       const nonce = r.u32('nonce');
       const attempt = r.u8('attempt');
+      if (version !== PROTOCOL_VERSION) {
+        // Another version lays out the rest differently: keep what every version shares, so the server can say
+        // VersionMismatch instead of dropping the request as malformed.
+        p = { type: 'connect', version, nonce, attempt, maxAckDelay: 0, channels: [], payload: new Uint8Array(0) };
+        r.offset = r.bytes.length;
+        break;
+      }
+      const maxAckDelay = readAckDelay(r);
       const count = r.u8('channel count');
       const channels: ChannelSpec[] = [];
       for (let i = 0; i < count; i++) {
@@ -170,7 +202,7 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
       }
       const len = r.u16('payload length');
       if (len > MAX_CONNECT_PAYLOAD) throw new DecodeError(`connect payload length ${len} over ${MAX_CONNECT_PAYLOAD}`);
-      p = { type: 'connect', version, nonce, attempt, channels, payload: r.bytesView(len, 'connect payload').slice() };
+      p = { type: 'connect', version, nonce, attempt, maxAckDelay, channels, payload: r.bytesView(len, 'connect payload').slice() };
       skipPadding(r);
       break;
     }
@@ -180,6 +212,7 @@ export function decodeControl(datagram: Uint8Array): ControlPacket {
         nonce: r.u32('nonce'),
         connectionId: r.u32('connection id'),
         attempt: r.u8('attempt'),
+        maxAckDelay: readAckDelay(r),
         token: r.bytesView(SESSION_TOKEN_SIZE, 'session token').slice(),
         receivedAt: r.f64('received at'),
         sentAt: r.f64('sent at'),

@@ -31,9 +31,11 @@ export class ClientHandshake {
   nextAttemptAt = Infinity;
   deadline = Infinity;
 
+  /** `maxAckDelay`: the longest this client holds an owed ack (ms), announced in every CONNECT. */
   constructor(
     private readonly nonce: number,
     private readonly retryInterval: number,
+    private readonly maxAckDelay: number,
   ) {}
 
   start(now: number, payload: Uint8Array, timeout: number): void {
@@ -55,6 +57,7 @@ export class ClientHandshake {
       version: PROTOCOL_VERSION,
       nonce: this.nonce,
       attempt: this.attempt,
+      maxAckDelay: this.maxAckDelay,
       channels: channels.map(channelSpec),
       payload: this.payload,
     };
@@ -99,13 +102,17 @@ export class ServerHandshake {
     this.requestSize = size;
   }
 
-  /** ACCEPT for the latest attempt: its arrival time and now, so the client gets a clock sample. */
-  accept(now: number, connectionId: number, token: Uint8Array): Uint8Array {
+  /**
+   * ACCEPT for the latest attempt: its arrival time and now, so the client gets a clock sample, and the longest
+   * the server holds an owed ack (ms).
+   */
+  accept(now: number, connectionId: number, token: Uint8Array, maxAckDelay: number): Uint8Array {
     return encodeControl({
       type: 'accept',
       nonce: this.peerNonce,
       connectionId,
       attempt: this.attempt,
+      maxAckDelay,
       token,
       receivedAt: this.attemptReceivedAt,
       sentAt: now,

@@ -26,9 +26,14 @@ const KIND_SHIFT = 6;
 const ACK_DELTA_FLAG = 0x10;
 const ACK_DELAY_FLAG = 0x20;
 
-/** Ack delay travels in units of 100 µs, saturating at 255 (25.5 ms). */
+/**
+ * Ack delay travels as one byte v: v ≤ 160 means v × 100 µs (0–16 ms), above that 16 + (v − 160) ms, saturating
+ * at 255 (111 ms). Fine where round trips are short, and room for a peer that holds acks for a whole tick.
+ */
 export const ACK_DELAY_UNIT_MS = 0.1;
-export const ACK_DELAY_MAX_MS = 255 * ACK_DELAY_UNIT_MS;
+const ACK_DELAY_FINE_CODES = 160;
+const ACK_DELAY_FINE_MS = ACK_DELAY_FINE_CODES * ACK_DELAY_UNIT_MS;
+export const ACK_DELAY_MAX_MS = ACK_DELAY_FINE_MS + (255 - ACK_DELAY_FINE_CODES);
 
 /** Largest header: prefix + sequence + u16 ack + 4 bitfield bytes + ack delay. */
 export const MAX_HEADER_SIZE = 10;
@@ -68,9 +73,16 @@ export function headerSize(header: PacketHeader): number {
   return n;
 }
 
-function encodeAckDelay(delay: number | undefined): number {
+/** The ack delay byte for `delay` ms (0: none, the field is left out). */
+export function encodeAckDelay(delay: number | undefined): number {
   if (delay === undefined || !(delay > 0)) return 0;
-  return Math.min(255, Math.round(delay / ACK_DELAY_UNIT_MS));
+  if (delay < ACK_DELAY_FINE_MS) return Math.round(delay / ACK_DELAY_UNIT_MS);
+  return Math.min(255, ACK_DELAY_FINE_CODES + Math.round(delay - ACK_DELAY_FINE_MS));
+}
+
+/** The delay (ms) an ack delay byte stands for. */
+export function decodeAckDelay(code: number): number {
+  return code <= ACK_DELAY_FINE_CODES ? code * ACK_DELAY_UNIT_MS : ACK_DELAY_FINE_MS + (code - ACK_DELAY_FINE_CODES);
 }
 
 export function writeHeader(w: ByteWriter, header: PacketHeader): void {
@@ -120,7 +132,7 @@ export function readHeader(r: ByteReader): PacketHeader {
     bits |= byte << (8 * i);
   }
   const info: AckInfo = { ack, bits: bits >>> 0 };
-  if (prefix & ACK_DELAY_FLAG) info.delay = r.u8('ack delay') * ACK_DELAY_UNIT_MS;
+  if (prefix & ACK_DELAY_FLAG) info.delay = decodeAckDelay(r.u8('ack delay'));
   return { sequence, ack: info };
 }
 

@@ -5,7 +5,7 @@
 
 export { Connection } from './connection.js';
 export type { ConnectionEvent, ConnectionRole, ConnectionState } from './connection.js';
-export type { ConnectionOptions } from './connection-options.js';
+export { HOST_MAX_ACK_DELAY, type ConnectionOptions } from './connection-options.js';
 export type { ChannelStats, ConnectionStats } from './connection-stats.js';
 export type { CongestionStats, CongestionState } from './congestion-controller.js';
 export { CHANNEL_KINDS, DEFAULT_CHANNELS, DEFAULT_MAX_QUEUED_BYTES, isReliable } from './channel-config.js';

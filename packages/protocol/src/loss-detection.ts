@@ -27,8 +27,8 @@ const RECENTLY_LOST = 1024;
 export interface LossOptions {
   minRto: number;
   maxRto: number;
-  /** How much later than maxAckDelay the peer may acknowledge packets with nothing to resend in them. */
-  lazyAckExtra: number;
+  /** How long the peer may hold the ack of packets with nothing to resend in them (ms); its max ack delay is the rtt's. */
+  lazyAckDelay: number;
 }
 
 export class LossDetection {
@@ -101,7 +101,11 @@ export class LossDetection {
     if (this.lossTime < Infinity) return this.lossTime;
     if (this.sent.size === 0) return Infinity;
     // With only lazily acknowledged packets in flight, their ack may come that much later: no probe before.
-    return this.sent.lastAckElicitingSentAt + this.ptoDuration() + (this.sent.reliableInFlight ? 0 : this.options.lazyAckExtra);
+    return (
+      this.sent.lastAckElicitingSentAt +
+      this.ptoDuration() +
+      (this.sent.reliableInFlight ? 0 : Math.max(0, this.options.lazyAckDelay - this.rtt.maxAckDelay))
+    );
   }
 
   /** True when the time threshold timer (not the probe timer) is the one due. */

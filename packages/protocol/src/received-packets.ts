@@ -3,10 +3,12 @@
  * and the acknowledgement (anchor packet + 32-bit bitfield + ack delay) to put on outgoing packets.
  *
  * Packet numbers are unwrapped to plain integers (sequence.ts), so the 16-bit wrap never shows here.
- * Ack timing (docs/protocol.md §4): an ack is owed once an ack-eliciting packet arrives; it goes out
- * at once after two such packets or an out-of-order one, otherwise within maxAckDelay (LAZY_ACK_DELAY for
- * packets with nothing to resend in them, or on a reliable transport), and before a
- * burst of arrivals could push an unreported packet out of the 33-packet window (`mustAckBefore`).
+ * Ack timing (docs/protocol.md §4): an ack is owed once an ack-eliciting packet arrives; it goes out at once
+ * when such packets since the last ack hold more than one MTU of bytes (TCP's ack for every second full-sized
+ * segment, so a bulk transfer is acked every second packet while a game's small inputs wait for the state they
+ * can ride on), after an out-of-order one and for the QUICK_ACKS_AFTER_GAP reliable ones after it, otherwise
+ * within maxAckDelay (LAZY_ACK_DELAY for packets with nothing to resend in them, or on a reliable transport),
+ * and before a burst of arrivals could push an unreported packet out of the 33-packet window (`mustAckBefore`).
  *
  * Hostile input: the ack is anchored on the packet that arrived *last*, not the largest number seen, so
  * one forged packet far ahead cannot capture the ack window; jumps ahead are limited to MAX_SEQUENCE_JUMP
@@ -27,6 +29,12 @@ export const MAX_SEQUENCE_JUMP = 2048;
 /** Far-ahead packets in a row (each within RESYNC_SPAN of the previous) that move the window anyway. */
 const RESYNC_COUNT = 3;
 const RESYNC_SPAN = 64;
+/**
+ * Ack-eliciting packets acknowledged at once after one that arrived out of order (as TCP's quick-ack mode):
+ * should the ack that reported the gap be lost, the sender hears of the gap a packet later, not a whole max
+ * ack delay later. Costs a few acks per loss, none on a clean link.
+ */
+export const QUICK_ACKS_AFTER_GAP = 2;
 
 export type ReceiveVerdict = 'new' | 'duplicate' | 'stale' | 'out-of-window';
 
@@ -42,11 +50,17 @@ export class ReceivedPackets {
   /** Range of received packets no ack has reported yet (Infinity/-Infinity: none). */
   private unreportedLow = Infinity;
   private unreportedHigh = -Infinity;
-  private elicitingUnacked = 0;
+  /** Bytes of ack-eliciting packets since the last ack. */
+  private elicitingBytes = 0;
+  /** Eliciting packets still to be acknowledged at once since the last gap. */
+  private quickAcks = 0;
   private ackDeadline = Infinity;
   private resyncAt = -Infinity;
   private resyncRun = 0;
   count = 0;
+
+  /** `ackBytes`: eliciting bytes past which an ack goes out at once (the MTU). */
+  constructor(private readonly ackBytes: number) {}
 
   /** Unwraps a 16-bit packet number against what we have received. */
   unwrap(seq: number): number {
@@ -79,13 +93,12 @@ export class ReceivedPackets {
   }
 
   /**
-   * Records a packet that passed `check` and was accepted. `ack` says how soon it wants an ack: 'none' (acks
-   * only), 'lazy' (nothing in it would be resent: within `delay`, riding on whatever goes out first, and
-   * counted towards the two-packet rule only while an eager ack is owed) or 'eager' (reliable content: within
-   * `delay`, at once after two).
-   * A packet out of order is acknowledged at once either way.
+   * Records a packet of `size` bytes that passed `check` and was accepted. `ack` says how soon it wants an ack:
+   * 'none' (acks only), 'lazy' (nothing in it would be resent: within `delay`, riding on whatever goes out
+   * first, and counted towards the byte rule only while an eager ack is owed) or 'eager' (reliable content:
+   * within `delay`, at once past `ackBytes`). A packet out of order is acknowledged at once either way.
    */
-  record(n: number, ack: AckUrgency, now: number, delay: number): void {
+  record(n: number, ack: AckUrgency, now: number, delay: number, size: number): void {
     const inOrder = n === this.largest + 1;
     if (n > this.largest) {
       const clearFrom = Math.max(this.largest + 1, n - DEDUP_WINDOW + 1);
@@ -105,9 +118,12 @@ export class ReceivedPackets {
     if (n > this.unreportedHigh) this.unreportedHigh = n;
     this.count++;
     if (ack === 'none') return;
-    // A lazy packet counts towards the two-packet rule only once an eager ack is owed anyway.
-    if (ack === 'eager' || this.elicitingUnacked > 0) this.elicitingUnacked++;
-    if (this.elicitingUnacked >= 2 || !inOrder) this.ackDeadline = now;
+    // A lazy packet counts towards the byte rule only once an eager ack is owed anyway.
+    if (ack === 'eager' || this.elicitingBytes > 0) this.elicitingBytes += Math.max(1, size);
+    const quick = ack === 'eager' && this.quickAcks > 0;
+    if (quick) this.quickAcks--;
+    if (!inOrder) this.quickAcks = QUICK_ACKS_AFTER_GAP;
+    if (!inOrder || quick || this.elicitingBytes > this.ackBytes) this.ackDeadline = now;
     else this.ackDeadline = Math.min(this.ackDeadline, now + delay);
   }
 
@@ -131,7 +147,7 @@ export class ReceivedPackets {
 
   /** An ack went out: nothing is owed any more. Returns the packets it acknowledged first (for the trace). */
   onAckSent(collectNewlyAcked: boolean): number[] {
-    this.elicitingUnacked = 0;
+    this.elicitingBytes = 0;
     this.ackDeadline = Infinity;
     this.anchorReported = true;
     // Everything in the window is reported; anything outside it can no longer be (late reordering).

@@ -11,14 +11,15 @@
 export interface RttEstimatorOptions {
   /** ms, used for timers before the first sample (e.g. 100). */
   initialRtt: number;
-  /** ms, the peer's promised maximum ack delay; reported ack delays are clamped to it. */
+  /** ms, the peer's promised maximum ack delay (until the handshake says otherwise); reported ack delays are clamped to it. */
   maxAckDelay: number;
   /** ms timer granularity, default 1. */
   granularity?: number;
 }
 
 export class RttEstimator {
-  private readonly maxAckDelay: number;
+  /** The peer's promised maximum ack delay, ms (set from the handshake). */
+  maxAckDelay: number;
   private readonly granularity: number;
   private sampled = false;
   private latestRtt: number;
@@ -58,16 +59,19 @@ export class RttEstimator {
   addSample(sample: number, ackDelay: number): void {
     if (!Number.isFinite(sample) || sample < 0) return;
     this.latestRtt = sample;
+    const delay = Number.isFinite(ackDelay) && ackDelay > 0 ? Math.min(ackDelay, this.maxAckDelay) : 0;
     if (!this.sampled) {
-      // §5.3: the first sample initialises everything; its ack delay is ignored.
+      // §5.3: the first sample initialises everything. QUIC ignores its ack delay (handshake acks are not held);
+      // here the first ack may have been held for a whole tick, so its delay is taken off: min_rtt starts at the
+      // path's round trip, and later acks held as long can still have their delay subtracted.
+      const first = Math.max(0, sample - delay);
       this.sampled = true;
-      this.minRtt = sample;
-      this.smoothedRtt = sample;
-      this.rttVar = sample / 2;
+      this.minRtt = first;
+      this.smoothedRtt = first;
+      this.rttVar = first / 2;
       return;
     }
     this.minRtt = Math.min(this.minRtt, sample);
-    const delay = Number.isFinite(ackDelay) && ackDelay > 0 ? Math.min(ackDelay, this.maxAckDelay) : 0;
     // Subtract the ack delay only when the result stays at or above min_rtt.
     const adjusted = sample >= this.minRtt + delay ? sample - delay : sample;
     this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.smoothedRtt - adjusted);

@@ -7,6 +7,8 @@ import {
   StateError,
   ConfigError,
   encodeControl,
+  HOST_MAX_ACK_DELAY,
+  MIN_CONNECT_SIZE,
   PROTOCOL_VERSION,
   type ChannelOptions,
   type ConnectionEvent,
@@ -85,16 +87,24 @@ describe('Connection lifecycle', () => {
     expect(ev.serverEvents.some(({ e }) => e.type === 'connect-request')).toBe(false);
   });
 
-  it('refuses another protocol version', () => {
-    const server = Connection.server();
-    const connect = encodeControl({
+  it('refuses another protocol version, older (laid out differently) or newer', () => {
+    // Version 3's CONNECT had no max ack delay byte: prefix, version, nonce 5, attempt 1, no channels, no payload.
+    const v3 = new Uint8Array(MIN_CONNECT_SIZE);
+    v3.set([0x41, 3, 0, 0, 0, 5, 1, 0, 0, 0]);
+    const newer = encodeControl({
       type: 'connect',
       version: PROTOCOL_VERSION + 1,
       nonce: 5,
       attempt: 1,
+      maxAckDelay: 20,
       channels: [],
       payload: new Uint8Array(0),
     });
+    for (const connect of [v3, newer]) expectVersionRefused(connect);
+  });
+
+  function expectVersionRefused(connect: Uint8Array): void {
+    const server = Connection.server();
     server.handle(connect, 0);
     const [reply] = server.poll(0);
     expect(reply!.length).toBeLessThanOrEqual(connect.length);
@@ -103,7 +113,7 @@ describe('Connection lifecycle', () => {
     client.poll(0);
     client.handle(reply!, 1);
     expect(client.pollEvent()).toMatchObject({ type: 'disconnected', reason: DisconnectReason.VersionMismatch });
-  });
+  }
 
   it('gives up connecting after the timeout', () => {
     const ev = collect();
@@ -268,6 +278,57 @@ describe('Connection messaging', () => {
       expect(perState, reliableTransport ? 'reliable transport' : 'udp').toBeGreaterThanOrEqual(1);
       expect(perState, reliableTransport ? 'reliable transport' : 'udp').toBeLessThan(1.15); // pings and pongs besides
     }
+  });
+
+  it("with the hosts' max ack delay (60 ms), acks of reliable inputs and states ride on each other: one datagram each", () => {
+    const channels: ChannelOptions[] = [{ kind: 'reliable-ordered' }, { kind: 'reliable-ordered' }];
+    /** Datagrams per message from the server (20 states a second) and the client (20 inputs, `offset` ms after each state). */
+    const perMessage = (maxAckDelay: number | undefined, latency: number, offset: number) => {
+      const o = { channels, ...(maxAckDelay !== undefined ? { maxAckDelay } : {}) };
+      const pair = new ConnectionPair({ server: o, client: o, link: { seed: 3, conditions: { latency, jitter: 1 } } });
+      pair.connect();
+      const t0 = pair.sim.now;
+      for (let i = 0; i < 400; i++) {
+        pair.sim.at(t0 + i * 50, () => pair.server.send(0, new Uint8Array(200)));
+        pair.sim.at(t0 + i * 50 + offset, () => pair.client.send(1, new Uint8Array(16)));
+      }
+      const [server, client] = [pair.server.stats().packetsSent, pair.client.stats().packetsSent];
+      pair.sim.runUntil(t0 + 20_100);
+      expect(pair.server.stats().messagesDelivered).toBeGreaterThanOrEqual(400);
+      expect(pair.client.stats().messagesDelivered).toBeGreaterThanOrEqual(400);
+      return [(pair.server.stats().packetsSent - server) / 400, (pair.client.stats().packetsSent - client) / 400];
+    };
+    for (const latency of [1, 15, 40]) {
+      for (const offset of [5, 25, 45]) {
+        for (const n of perMessage(HOST_MAX_ACK_DELAY, latency, offset)) {
+          expect(n, `${latency} ms each way, inputs ${offset} ms after states`).toBeGreaterThanOrEqual(1);
+          expect(n, `${latency} ms each way, inputs ${offset} ms after states`).toBeLessThan(1.15); // pings and pongs besides
+        }
+      }
+    }
+    // Holding acks only 20 ms (a bare Connection's default), with each side's next message more than 20 ms after
+    // the other's arrives, every ack takes a datagram of its own.
+    for (const n of perMessage(undefined, 1, 25)) expect(n).toBeGreaterThan(1.8);
+  });
+
+  it("a peer's probe timeout waits for the max ack delay announced in the handshake, so no probe goes out spuriously", () => {
+    const probes = (clientDelay: number, serverAssumes: 'announced' | 'its own') => {
+      const probed: number[] = [];
+      const pair = new ConnectionPair({
+        client: { maxAckDelay: clientDelay },
+        server: { trace: (e) => void (e.type === 'packet-probed' && probed.push(e.seq)) },
+        link: { seed: 5, conditions: { latency: 2 } },
+      });
+      pair.connect();
+      if (serverAssumes === 'its own') (pair.server as unknown as { rtt: { maxAckDelay: number } }).rtt.maxAckDelay = 20;
+      // One reliable message at a time, nothing coming back: every ack is held the client's whole max ack delay.
+      for (let i = 0; i < 20; i++) pair.sim.at(pair.sim.now + 10 + i * 300, () => pair.server.send(0, new Uint8Array(50)));
+      pair.sim.runUntil(pair.sim.now + 6100);
+      expect(pair.client.stats().messagesDelivered).toBe(20);
+      return probed.length;
+    };
+    expect(probes(90, 'announced')).toBe(0);
+    expect(probes(90, 'its own')).toBeGreaterThanOrEqual(10); // the check is not vacuous: a 20 ms allowance probes
   });
 
   it('never delivers an older unreliable-sequenced message after a newer one', () => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHeader, encodeHeader, headerSize, MAX_HEADER_SIZE, type PacketHeader } from '../src/header.js';
+import {
+  ACK_DELAY_MAX_MS,
+  decodeAckDelay,
+  decodeHeader,
+  encodeAckDelay,
+  encodeHeader,
+  headerSize,
+  MAX_HEADER_SIZE,
+  type PacketHeader,
+} from '../src/header.js';
 import { DecodeError } from '../src/bytes.js';
 import vectors from './vectors/header.json' with { type: 'json' };
 
@@ -23,7 +32,7 @@ describe('packet header test vectors (docs/protocol.md §2)', () => {
       }
       expect(d.ack!.ack).toBe(a.ack);
       expect(d.ack!.bits).toBe(a.bits);
-      if (a.delay) expect(d.ack!.delay).toBeCloseTo(Math.min(25.5, Math.round(a.delay * 10) / 10), 6);
+      if (a.delay) expect(d.ack!.delay).toBeCloseTo((v as { decodedDelay: number }).decodedDelay, 6);
       else expect(d.ack!.delay).toBeUndefined();
     });
   }
@@ -33,6 +42,21 @@ describe('packet header test vectors (docs/protocol.md §2)', () => {
       expect(() => decodeHeader(unhex(m.hex))).toThrow(DecodeError);
     });
   }
+
+  it('ack delay: every byte decodes to a delay that encodes back to it, in rising order, up to 111 ms', () => {
+    let last = 0;
+    for (let code = 1; code <= 255; code++) {
+      const ms = decodeAckDelay(code);
+      expect(ms).toBeGreaterThan(last);
+      expect(encodeAckDelay(ms)).toBe(code);
+      last = ms;
+    }
+    expect(last).toBe(ACK_DELAY_MAX_MS);
+    expect(ACK_DELAY_MAX_MS).toBe(111);
+    // Rounding is to the nearest step: at most 0.05 ms off below 16 ms, 0.5 ms off above.
+    for (let ms = 0.05; ms < 111; ms += 0.37)
+      expect(Math.abs(decodeAckDelay(encodeAckDelay(ms)) - ms)).toBeLessThanOrEqual(ms < 16 ? 0.05 + 1e-9 : 0.5 + 1e-9);
+  });
 
   it('stays within 3..10 bytes, 4..10 with acks', () => {
     const sizes = vectors.valid.map((v) => v.size);

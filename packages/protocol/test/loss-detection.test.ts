@@ -10,7 +10,7 @@ function setup() {
   const sent = new SentPackets();
   const rtt = new RttEstimator({ initialRtt: 100, maxAckDelay: 10 });
   rtt.addSample(100, 0);
-  const loss = new LossDetection(sent, rtt, { minRto: 30, maxRto: 2000, lazyAckExtra: 0 });
+  const loss = new LossDetection(sent, rtt, { minRto: 30, maxRto: 2000, lazyAckDelay: 0 });
   const lost: [number, LossReason][] = [];
   const onLost = (p: SentPacket, r: LossReason) => void lost.push([p.seq, r]);
   const send = (seq: number, at: number) => sent.add({ seq, sentAt: at, size: 10, units: [], ...RATE });
@@ -70,7 +70,7 @@ describe('LossDetection', () => {
 
   it('waits the lazy ack delay longer before probing when nothing in flight carries reliable units', () => {
     const t = setup();
-    const loss = new LossDetection(t.sent, t.rtt, { minRto: 30, maxRto: 2000, lazyAckExtra: 90 });
+    const loss = new LossDetection(t.sent, t.rtt, { minRto: 30, maxRto: 2000, lazyAckDelay: 100 });
     const unit = { message: {} as never, unit: 0 };
     t.send(0, 0); // no units: its ack may come lazily
     expect(loss.nextTimeout()).toBeCloseTo(310 + 90, 6);

@@ -13,16 +13,19 @@ describe('RttEstimator (RFC 9002 §5)', () => {
     expect(r.lossDelay()).toBe(112.5);
   });
 
-  it('initialises from the first sample, ignoring its ack delay', () => {
+  it('initialises from the first sample, its ack delay (clamped) taken off', () => {
     const r = new RttEstimator({ initialRtt: 100, maxAckDelay: 25 });
-    r.addSample(80, 10);
+    r.addSample(90, 10);
     expect(r.hasSample).toBe(true);
-    expect([r.latest, r.smoothed, r.variance, r.min]).toEqual([80, 80, 40, 80]);
+    expect([r.latest, r.smoothed, r.variance, r.min]).toEqual([90, 80, 40, 80]);
+    const held = new RttEstimator({ initialRtt: 100, maxAckDelay: 25 });
+    held.addSample(130, 60); // held longer than promised: only 25 ms of it comes off
+    expect([held.smoothed, held.min]).toEqual([105, 105]);
   });
 
   it('follows the §5.3 update rules (hand-computed)', () => {
     const r = new RttEstimator({ initialRtt: 100, maxAckDelay: 25 });
-    r.addSample(80, 10);
+    r.addSample(80, 0);
     // ack delay 30 clamped to 25; 120 >= 80 + 25 so adjusted = 95.
     r.addSample(120, 30);
     expect(r.latest).toBe(120);

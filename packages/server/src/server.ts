@@ -22,6 +22,7 @@ import {
   isRoomFrame,
   LeaveCode,
   Emitter,
+  HOST_MAX_ACK_DELAY,
   MessageRouter,
   PROTOCOL_VERSION,
   constantTimeEqual,
@@ -116,6 +117,7 @@ export class Server implements SessionHost {
     this.http = new HttpHost(this.httpServer, options.http);
     this.endpoint = new ServerEndpoint<TransportLink>({
       connection: {
+        maxAckDelay: HOST_MAX_ACK_DELAY, // acks of inputs ride on the next state
         ...options.protocol,
         channels: this.options.channels,
         maxSendBuffer: this.options.maxSendBuffer,
