@@ -88,6 +88,31 @@ describe.each(KINDS)('auth, limits and shutdown over %s', (kind) => {
     expect(() => c.send('x', new Uint8Array(900))).not.toThrow();
   });
 
+  it('trySend says false when a side holds all it may (no exception), and everything it took arrives', async () => {
+    const limits = { maxMessageSize: 1000, maxSendBuffer: 4000 };
+    const server = await serve({ ...only, limits });
+    const c = await client(server, { ...only, protocol: { maxSendBuffer: 4000 } });
+    const echoes: unknown[] = [];
+    c.onMessage('x', (d) => echoes.push(d));
+    let queued = 0;
+    for (let i = 0; i < 100 && c.trySend('x', new Uint8Array(900).fill(i)); i++) queued++;
+    expect(queued).toBeGreaterThan(0);
+    expect(queued).toBeLessThanOrEqual(4); // 4000 bytes of 900-byte messages (and their headers)
+    expect(() => c.trySend('x', new Uint8Array(2000))).toThrow(SendError); // too large: still a mistake
+    await waitFor('the echoes', () => echoes.length >= queued || undefined);
+    const session = server.clients[0]!;
+    // The echoes count against the session's buffer until the client acknowledges them.
+    await waitFor('the echoes acknowledged', () => session.stats().pendingReliableBytes === 0 || undefined);
+    const got: number[] = [];
+    c.onMessage('y', (d) => got.push((d as Uint8Array)[0]!));
+    let sent = 0;
+    for (let i = 0; i < 100 && session.trySend('y', new Uint8Array(900).fill(i)); i++) sent++;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThanOrEqual(4);
+    await waitFor('the messages', () => got.length >= sent || undefined);
+    expect(got).toEqual([...Array(sent).keys()]);
+  });
+
   it('disconnects a client over its message rate with a reason, and no one else', async () => {
     const server = await serve({ ...only, limits: { messagesPerSecond: 50 } });
     const flooder = await client(server, only);

@@ -29,7 +29,7 @@ import {
   type Repeated,
   type Timing,
 } from './core-harness.js';
-import { ConnectionPair, LinkSimulator, SendError, type ChannelOptions, type ConnectionStats } from '@volley/protocol';
+import { ConnectionPair, LinkSimulator, type ChannelOptions, type ConnectionStats } from '@volley/protocol';
 
 /** Wall-clock cap of the whole benchmark. */
 const BUDGET_MS = 90_000;
@@ -55,8 +55,8 @@ export interface ProtocolCase extends Timing, Repeated {
   spuriousLosses: number;
   /** Retransmitted messages the server already had (it drops them): retransmissions that were not needed. */
   duplicatesAtServer: number;
-  /** Times client.send() threw 'backpressure' (the top-up stops there until simulated time moves). */
-  backpressureErrors: number;
+  /** Times client.trySend() refused for back-pressure (the top-up stops there until simulated time moves). */
+  backpressureRefusals: number;
   simulatedSeconds: number;
   bytesAllocatedPerMessage: number | null;
   allocation: Allocation;
@@ -85,7 +85,7 @@ class ProtocolFlow implements Flow {
   readonly pair: ConnectionPair;
   delivered = 0;
   sent = 0;
-  backpressureErrors = 0;
+  backpressureRefusals = 0;
   private limit = 0;
   private lastFill = Number.NaN;
   private wallDeadline = Infinity;
@@ -143,14 +143,9 @@ class ProtocolFlow implements Flow {
     const client = this.pair.client;
     while (this.sent < this.limit) {
       writeMessage(this.buf, this.sent);
-      try {
-        client.send(0, this.buf, now);
-      } catch (e) {
-        if (e instanceof SendError && e.code === 'backpressure') {
-          this.backpressureErrors++;
-          return;
-        }
-        throw e;
+      if (!client.trySend(0, this.buf, now)) {
+        this.backpressureRefusals++;
+        return;
       }
       this.sent++;
     }
@@ -204,7 +199,7 @@ function snapshot(flow: ProtocolFlow): { client: ConnectionStats; server: Connec
     client: flow.pair.client.stats(),
     server: flow.pair.server.stats(),
     simNow: flow.pair.sim.now,
-    backpressure: flow.backpressureErrors,
+    backpressure: flow.backpressureRefusals,
   };
 }
 
@@ -236,7 +231,7 @@ function protocolRun(s: Spec, messages: number): CaseRun {
     packetsLost: b.client.packetsLost - a.client.packetsLost,
     spuriousLosses: b.client.spuriousLosses - a.client.spuriousLosses,
     duplicatesAtServer: b.server.duplicateMessages - a.server.duplicateMessages,
-    backpressureErrors: b.backpressure - a.backpressure,
+    backpressureRefusals: b.backpressure - a.backpressure,
     simulatedSeconds: (b.simNow - a.simNow) / 1000,
   };
 }

@@ -203,6 +203,22 @@ export class Client {
     this.schedule();
   }
 
+  /**
+   * send() for a hot path (inputs every frame): false, with no exception, when the connection cannot hold the
+   * message now (send() would throw SendError 'backpressure'; an unreliable message is dropped instead); true
+   * when queued. Other mistakes still throw, as in send().
+   */
+  trySend(type: string, data?: unknown, options: SendOptions = {}): boolean {
+    if (!this.endpoint || this.state === 'connecting') throw new Error('trySend() before the client is connected (await connect() first)');
+    const queued = this.endpoint.trySend(
+      channelIndex(this.layout, options.channel ?? 'reliable-ordered'),
+      encodeMessage(type, data),
+      performance.now(),
+    );
+    if (queued) this.schedule();
+    return queued;
+  }
+
   // ---- rooms (docs/rooms.md) ------------------------------------------------------------------
 
   /**

@@ -163,6 +163,12 @@ export class ClientEndpoint<P> {
     return this.connection.send(channel, data, this.now);
   }
 
+  /** Queues a message, or returns false when the connection cannot hold it now (Connection.trySend's contract). */
+  trySend(channel: number, data: Uint8Array, now: number): boolean {
+    this.tick(now);
+    return this.connection.trySend(channel, data, this.now);
+  }
+
   /** Ends the session; the server is told `reason` and `text`. */
   close(reason: number, text: string, now: number): void {
     this.tick(now);

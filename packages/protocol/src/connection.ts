@@ -278,16 +278,34 @@ export class Connection {
    * `now` (optional) is the current time, for the trace; it never moves the clock backwards.
    */
   send(channel: number, data: Uint8Array, now?: number): number | undefined {
+    const r = this.enqueue(channel, data, now, true);
+    return r === false ? undefined : r;
+  }
+
+  /**
+   * send() for a hot path: a reliable message the connection cannot hold now (send() would throw
+   * 'backpressure') returns false, with no exception built or thrown, and so does an unreliable message dropped
+   * because the send buffer is full; true when queued. The other SendErrors ('unknown-channel',
+   * 'message-too-large', 'closed': mistakes, or the end) are still thrown.
+   */
+  trySend(channel: number, data: Uint8Array, now?: number): boolean {
+    return this.enqueue(channel, data, now, false) !== false;
+  }
+
+  /** send() and trySend(): the message id (undefined: none), or false when full and `throwWhenFull` is off. */
+  private enqueue(channel: number, data: Uint8Array, now: number | undefined, throwWhenFull: boolean): number | undefined | false {
     if (now !== undefined) this.tick(now);
     const ch = this.senders[channel];
     if (!ch) throw new SendError('unknown-channel', `no channel ${channel} (this connection has ${this.senders.length})`);
     if (this.stateValue === 'disconnecting' || this.stateValue === 'disconnected') {
       throw new SendError('closed', `connection is ${this.stateValue}`);
     }
+    ch.assertFits(data.length); // a mistake, reported as such even when the connection is full too
     let held = 0;
     for (const sc of this.senders) held += sc.heldBytes;
     if (held + data.length > this.options.maxSendBuffer) {
       if (ch.reliable) {
+        if (!throwWhenFull) return false;
         throw new SendError(
           'backpressure',
           `the connection holds ${held} bytes to send; ${data.length} more would pass maxSendBuffer (${this.options.maxSendBuffer})`,
@@ -295,8 +313,9 @@ export class Connection {
       }
       this.counters.sendQueueDrops++;
       this.trace?.({ type: 'message-dropped', t: this.now, channel, reason: 'queue-full' });
-      return undefined;
+      return throwWhenFull ? undefined : false;
     }
+    if (!throwWhenFull && ch.reliable && ch.blocked(data.length)) return false;
     const dropped = this.droppedScratch;
     const message = ch.enqueue(data, dropped);
     this.counters.messagesSent++;

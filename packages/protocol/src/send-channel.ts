@@ -74,25 +74,9 @@ export class SendChannel {
    */
   enqueue(data: Uint8Array, dropped: OutgoingMessage[]): OutgoingMessage {
     const size = data.length;
-    if (size > this.config.maxMessageSize) {
-      throw new SendError(
-        'message-too-large',
-        `message of ${size} bytes exceeds channel ${this.index}'s maxMessageSize of ${this.config.maxMessageSize}`,
-      );
-    }
+    this.assertFits(size);
     if (this.reliable) {
-      if (this.heldBytes + size > this.config.maxQueuedBytes) {
-        throw new SendError(
-          'backpressure',
-          `channel ${this.index} holds ${this.heldBytes} unacknowledged bytes; ${size} more would pass maxQueuedBytes (${this.config.maxQueuedBytes})`,
-        );
-      }
-      if (this.nextId - this.oldestUnacked >= this.config.window) {
-        throw new SendError(
-          'backpressure',
-          `channel ${this.index} has ${this.config.window} messages in flight (its window); wait for acknowledgements`,
-        );
-      }
+      if (this.blocked(size)) throw new SendError('backpressure', this.blockedReason(size));
     } else {
       while (this.heldBytes + size > this.config.maxQueuedBytes && this.fresh.length > 0) {
         const old = this.fresh.shift()!;
@@ -108,6 +92,28 @@ export class SendChannel {
     this.heldBytes += size;
     if (this.reliable) this.span.set(id, message);
     return message;
+  }
+
+  /** Throws SendError('message-too-large') for a message over the channel's maxMessageSize. */
+  assertFits(size: number): void {
+    if (size > this.config.maxMessageSize) {
+      throw new SendError(
+        'message-too-large',
+        `message of ${size} bytes exceeds channel ${this.index}'s maxMessageSize of ${this.config.maxMessageSize}`,
+      );
+    }
+  }
+
+  /** Reliable kinds: whether a message of `size` bytes must wait (its bytes or the window are full). */
+  blocked(size: number): boolean {
+    return this.heldBytes + size > this.config.maxQueuedBytes || this.nextId - this.oldestUnacked >= this.config.window;
+  }
+
+  /** Why `blocked(size)`, for SendError's message. */
+  blockedReason(size: number): string {
+    return this.heldBytes + size > this.config.maxQueuedBytes
+      ? `channel ${this.index} holds ${this.heldBytes} unacknowledged bytes; ${size} more would pass maxQueuedBytes (${this.config.maxQueuedBytes})`
+      : `channel ${this.index} has ${this.config.window} messages in flight (its window); wait for acknowledgements`;
   }
 
   /** Unreliable kinds: a unit went out for good; its bytes no longer count against the cap. */

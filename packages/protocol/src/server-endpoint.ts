@@ -321,6 +321,14 @@ export class ServerEndpoint<L> {
     return id;
   }
 
+  /** Queues a message, or returns false when the session cannot hold it now (Connection.trySend's contract). */
+  trySend(session: EndpointSession<L>, channel: number, data: Uint8Array, now: number): boolean {
+    this.tick(now);
+    if (!session.connection.trySend(channel, data, this.now)) return false;
+    this.dirty.add(session);
+    return true;
+  }
+
   /** Ends a session: the client is told `reason` and `text` (DISCONNECT, or REJECT if still pending). */
   close(session: EndpointSession<L>, reason: number, text: string, now: number): void {
     this.tick(now);

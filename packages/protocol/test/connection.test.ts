@@ -10,6 +10,7 @@ import {
   HOST_MAX_ACK_DELAY,
   MIN_CONNECT_SIZE,
   PROTOCOL_VERSION,
+  STANDARD_CHANNELS,
   type ChannelOptions,
   type ConnectionEvent,
 } from '../src/index.js';
@@ -248,6 +249,33 @@ describe('Connection messaging', () => {
     expect(c.stats().sendQueueDrops).toBe(3);
     c.disconnect(0);
     expect(code(() => c.send(1, new Uint8Array(1)))).toBe('closed');
+  });
+
+  it('trySend: back-pressure is false, not an exception; mistakes and the end still throw', () => {
+    const c = Connection.client({
+      nonce: 1,
+      channels: [
+        { kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 },
+        { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 },
+      ],
+    });
+    expect(c.trySend(0, new Uint8Array(1000))).toBe(true);
+    expect(c.trySend(0, new Uint8Array(1000))).toBe(true);
+    expect(c.trySend(0, new Uint8Array(1000))).toBe(false); // the channel's bytes
+    expect(() => c.trySend(0, new Uint8Array(1001))).toThrow(/maxMessageSize/); // too large even when full: a mistake
+    expect(c.trySend(0, new Uint8Array(1))).toBe(true);
+    expect(c.trySend(0, new Uint8Array(1))).toBe(true);
+    expect(c.trySend(0, new Uint8Array(1))).toBe(false); // the window of 4 messages
+    expect(c.stats().messagesSent).toBe(4); // what was refused was not queued
+    const small = Connection.client({ nonce: 1, channels: STANDARD_CHANNELS, maxSendBuffer: 256 * 1024 });
+    expect(small.trySend(0, new Uint8Array(256 * 1024 - 100))).toBe(true);
+    expect(small.trySend(3, new Uint8Array(100))).toBe(true); // channel 3: unreliable
+    expect(small.trySend(3, new Uint8Array(1))).toBe(false); // past maxSendBuffer an unreliable message is dropped
+    expect(small.trySend(0, new Uint8Array(1))).toBe(false); // and a reliable one refused
+    expect(small.stats().sendQueueDrops).toBe(1);
+    expect(() => c.trySend(7, new Uint8Array(1))).toThrow(SendError);
+    c.disconnect(0);
+    expect(() => c.trySend(1, new Uint8Array(1))).toThrow(/closed|disconnect/);
   });
 
   it('frees back-pressure once the peer acknowledges', () => {

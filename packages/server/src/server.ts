@@ -556,7 +556,7 @@ export class Server implements SessionHost {
   private peerOf(session: Session): RoomPeer {
     let peer = this.peers.get(session);
     if (!peer) {
-      const sendTo = (channel: number, bytes: Uint8Array): void => this.sendTo(session, channel, bytes);
+      const sendTo = (channel: number, bytes: Uint8Array): boolean => this.trySendTo(session, channel, bytes);
       peer = {
         id: session.id,
         get user() {
@@ -621,6 +621,13 @@ export class Server implements SessionHost {
   sendTo(session: Session, channel: number, bytes: Uint8Array): void {
     this.endpoint.send(session.endpointSession, channel, bytes, this.now());
     this.schedule();
+  }
+
+  /** @internal */
+  trySendTo(session: Session, channel: number, bytes: Uint8Array): boolean {
+    if (!this.endpoint.trySend(session.endpointSession, channel, bytes, this.now())) return false;
+    this.schedule();
+    return true;
   }
 
   /** @internal */

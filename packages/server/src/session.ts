@@ -33,6 +33,7 @@ export interface SessionHost {
   readonly layout: readonly ChannelOptions[];
   now(): number;
   sendTo(session: Session, channel: number, bytes: Uint8Array): void;
+  trySendTo(session: Session, channel: number, bytes: Uint8Array): boolean;
   closeSession(session: Session, reason: number, text: string): void;
   dropSessionLink(session: Session): void;
 }
@@ -91,6 +92,15 @@ export class Session {
    */
   send(type: string, data?: unknown, options: SendOptions = {}): void {
     this.host.sendTo(this, channelIndex(this.host.layout, options.channel ?? 'reliable-ordered'), encodeMessage(type, data));
+  }
+
+  /**
+   * send() for a hot path: false, with no exception, when the session cannot hold the message now (send()
+   * would throw SendError 'backpressure'; an unreliable message is dropped instead); true when queued. Other
+   * mistakes still throw, as in send().
+   */
+  trySend(type: string, data?: unknown, options: SendOptions = {}): boolean {
+    return this.host.trySendTo(this, channelIndex(this.host.layout, options.channel ?? 'reliable-ordered'), encodeMessage(type, data));
   }
 
   /** Closes the session; the client receives `reason` (a code, 32–255 for applications) and `text`. */

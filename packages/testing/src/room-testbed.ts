@@ -202,7 +202,7 @@ export class RoomTestbed {
         user,
         transport: 'simulated',
         remote: `sim:${session.id}`,
-        send: (channel, bytes) => void session.server.send(channel, bytes, this.now),
+        send: (channel, bytes) => session.server.trySend(channel, bytes, this.now),
         rtt: () => session.server.stats().rtt.smoothed,
       };
       this.peers.set(session.id, peer);

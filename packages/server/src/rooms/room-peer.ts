@@ -12,8 +12,11 @@ export interface RoomPeer {
   readonly transport: string | undefined;
   /** Its address, for logs. */
   readonly remote: string;
-  /** Queues a protocol message on a channel. Throws SendError (backpressure, closed, …). */
-  send(channel: number, bytes: Uint8Array): void;
+  /**
+   * Queues a protocol message on a channel: false, without an exception, when the session cannot hold it now
+   * (back-pressure); throws SendError for the rest (closed, …).
+   */
+  send(channel: number, bytes: Uint8Array): boolean;
   /** Smoothed round-trip time, ms. */
   rtt(): number;
 }

@@ -371,7 +371,12 @@ export class RoomRuntime implements RoomClientHost {
       held.push({ channel, frame });
       return;
     }
-    if (client.peer && (client.state === 'joined' || client.state === 'joining')) client.peer.send(channel, frame);
+    if (!client.peer || (client.state !== 'joined' && client.state !== 'joining') || client.peer.send(channel, frame)) return;
+    // Not taken: on a reliable channel that is back-pressure, for the caller to hear of; an unreliable message
+    // the session cannot hold is simply dropped, as send() on a session does.
+    if (this.host.layout[channel]?.kind.startsWith('reliable')) {
+      throw new SendError('backpressure', `the session of client ${client.sessionId} holds all it can; wait for its acknowledgements`);
+    }
   }
 
   kick(client: RoomClient, code: number, text: string): void {
@@ -489,13 +494,12 @@ export class RoomRuntime implements RoomClientHost {
   /** Sends a state frame; a client whose session cannot take it gets a full state later instead. */
   private sendState(client: RoomClient, frame: Uint8Array): boolean {
     try {
-      client.peer?.send(this.reliableOrdered, frame);
-      return true;
+      if (!client.peer || client.peer.send(this.reliableOrdered, frame)) return true;
     } catch (e) {
-      if (!(e instanceof SendError)) throw e;
-      client.needsState = true;
-      return false;
+      if (!(e instanceof SendError)) throw e; // closing: same as full, it will be gone or resynced
     }
+    client.needsState = true;
+    return false;
   }
 
   // ---- messages -------------------------------------------------------------------------------
