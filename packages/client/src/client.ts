@@ -397,7 +397,8 @@ export class Client {
   private startHandshake(t: ClientTransport, rank: number): void {
     const o = this.options;
     this.endpoint = new ClientEndpoint<ClientTransport>({
-      connection: { maxAckDelay: HOST_MAX_ACK_DELAY, ...o.protocol, channels: this.layout }, // acks of states ride on inputs
+      // Acks of states ride on inputs.
+      connection: { ...o.protocol, maxAckDelay: o.protocol?.maxAckDelay ?? HOST_MAX_ACK_DELAY, channels: this.layout },
       random: this.random,
       silence: o.transportTimeout,
       ...(o.resumeTimeout !== undefined ? { resumeTimeout: o.resumeTimeout } : {}),

@@ -494,9 +494,10 @@ export class Connection {
     if (largestPacket && delay < ACK_DELAY_MAX_MS) {
       const sample = now - largestPacket.sentAt;
       const path = Math.max(0, sample - delay); // the path, without the peer holding its ack
-      // A lazy ack may be held past the peer's max ack delay, which the estimator would clamp it to (RFC 9002
-      // §5.3): its round trip would read long. The timers take only acks held within that delay.
-      if (delay <= this.rtt.maxAckDelay + ACK_TIMER_SLACK) this.rtt.addSample(sample, delay);
+      // The ack of a packet with nothing to resend may be held past the peer's max ack delay (lazily), which the
+      // estimator would clamp it to (RFC 9002 §5.3): its round trip would read long, so it is left out. An ack of
+      // reliable content always counts, late timer or not (clamped as RFC 9002 says).
+      if (largestPacket.units.length > 0 || delay <= this.rtt.maxAckDelay + ACK_TIMER_SLACK) this.rtt.addSample(sample, delay);
       this.rttWindow.add(Math.max(path, Math.min(sample, this.rtt.min)));
       this.cc.onRttSample(path, now);
     }

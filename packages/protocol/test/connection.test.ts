@@ -24,6 +24,17 @@ const ALL_KINDS: ChannelOptions[] = [
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
+/** A client with a small reliable channel (2500 bytes, window 4) and a small unreliable one (250 bytes). */
+function smallChannelsClient(): Connection {
+  return Connection.client({
+    nonce: 1,
+    channels: [
+      { kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 },
+      { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 },
+    ],
+  });
+}
+
 function collect() {
   const server: { e: ConnectionEvent; t: number }[] = [];
   const client: { e: ConnectionEvent; t: number }[] = [];
@@ -219,13 +230,7 @@ describe('Connection messaging', () => {
   });
 
   it('throws typed send errors: unknown channel, too large, back-pressure, closed', () => {
-    const c = Connection.client({
-      nonce: 1,
-      channels: [
-        { kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 },
-        { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 },
-      ],
-    });
+    const c = smallChannelsClient();
     const code = (f: () => unknown) => {
       try {
         f();
@@ -252,13 +257,7 @@ describe('Connection messaging', () => {
   });
 
   it('trySend: back-pressure is false, not an exception; mistakes and the end still throw', () => {
-    const c = Connection.client({
-      nonce: 1,
-      channels: [
-        { kind: 'reliable-ordered', maxMessageSize: 1000, maxQueuedBytes: 2500, window: 4 },
-        { kind: 'unreliable', maxMessageSize: 100, maxQueuedBytes: 250 },
-      ],
-    });
+    const c = smallChannelsClient();
     expect(c.trySend(0, new Uint8Array(1000))).toBe(true);
     expect(c.trySend(0, new Uint8Array(1000))).toBe(true);
     expect(c.trySend(0, new Uint8Array(1000))).toBe(false); // the channel's bytes
@@ -356,6 +355,18 @@ describe('Connection messaging', () => {
       return probed.length;
     };
     expect(probes(90, 'announced')).toBe(0);
+    // The other way round: the client takes the server's max ack delay from its ACCEPT.
+    const probed: number[] = [];
+    const pair = new ConnectionPair({
+      server: { maxAckDelay: 90 },
+      client: { trace: (e) => void (e.type === 'packet-probed' && probed.push(e.seq)) },
+      link: { seed: 5, conditions: { latency: 2 } },
+    });
+    pair.connect();
+    for (let i = 0; i < 20; i++) pair.sim.at(pair.sim.now + 10 + i * 300, () => pair.client.send(0, new Uint8Array(50)));
+    pair.sim.runUntil(pair.sim.now + 6100);
+    expect(pair.server.stats().messagesDelivered).toBe(20);
+    expect(probed).toEqual([]);
     expect(probes(90, 'its own')).toBeGreaterThanOrEqual(10); // the check is not vacuous: a 20 ms allowance probes
   });
 

@@ -12,6 +12,10 @@ import {
 
 const spec = { kind: 0, window: 1024, maxMessageSize: 262144, maxQueuedBytes: 1048576 };
 
+/** A CONNECT of this version (nonce 9, attempt 1, no payload) with the given ack delay and channels. */
+const connectOf = (p: { maxAckDelay: number; channels: (typeof spec)[] }): Uint8Array =>
+  encodeControl({ type: 'connect', version: PROTOCOL_VERSION, nonce: 9, attempt: 1, payload: new Uint8Array(0), ...p });
+
 describe('control packets (docs/protocol.md §5)', () => {
   const packets: ControlPacket[] = [
     {
@@ -67,15 +71,7 @@ describe('control packets (docs/protocol.md §5)', () => {
   });
 
   it('pads CONNECT to 48 bytes with zeros, and refuses non-zero padding or a shorter one', () => {
-    const c = encodeControl({
-      type: 'connect',
-      version: PROTOCOL_VERSION,
-      nonce: 9,
-      attempt: 1,
-      maxAckDelay: 20,
-      channels: [spec],
-      payload: new Uint8Array(0),
-    });
+    const c = connectOf({ maxAckDelay: 20, channels: [spec] });
     expect(c.length).toBe(MIN_CONNECT_SIZE);
     expect(MIN_CONNECT_SIZE).toBe(48);
     const bad = c.slice();
@@ -86,15 +82,7 @@ describe('control packets (docs/protocol.md §5)', () => {
   });
 
   it('never answers a CONNECT with more bytes than it had', () => {
-    const connect = encodeControl({
-      type: 'connect',
-      version: PROTOCOL_VERSION,
-      nonce: 9,
-      attempt: 1,
-      maxAckDelay: 0,
-      channels: [],
-      payload: new Uint8Array(0),
-    });
+    const connect = connectOf({ maxAckDelay: 0, channels: [] });
     expect(
       encodeControl({
         type: 'accept',

@@ -117,8 +117,8 @@ export class Server implements SessionHost {
     this.http = new HttpHost(this.httpServer, options.http);
     this.endpoint = new ServerEndpoint<TransportLink>({
       connection: {
-        maxAckDelay: HOST_MAX_ACK_DELAY, // acks of inputs ride on the next state
         ...options.protocol,
+        maxAckDelay: options.protocol?.maxAckDelay ?? HOST_MAX_ACK_DELAY, // acks of inputs ride on the next state
         channels: this.options.channels,
         maxSendBuffer: this.options.maxSendBuffer,
       },

@@ -14,7 +14,7 @@ export interface RoomPeer {
   readonly remote: string;
   /**
    * Queues a protocol message on a channel: false, without an exception, when the session cannot hold it now
-   * (back-pressure); throws SendError for the rest (closed, …).
+   * (back-pressure); throws SendError for the rest (closed, …). Only `false` means refused.
    */
   send(channel: number, bytes: Uint8Array): boolean;
   /** Smoothed round-trip time, ms. */

@@ -371,7 +371,7 @@ export class RoomRuntime implements RoomClientHost {
       held.push({ channel, frame });
       return;
     }
-    if (!client.peer || (client.state !== 'joined' && client.state !== 'joining') || client.peer.send(channel, frame)) return;
+    if (!client.peer || (client.state !== 'joined' && client.state !== 'joining') || client.peer.send(channel, frame) !== false) return;
     // Not taken: on a reliable channel that is back-pressure, for the caller to hear of; an unreliable message
     // the session cannot hold is simply dropped, as send() on a session does.
     if (this.host.layout[channel]?.kind.startsWith('reliable')) {
@@ -494,7 +494,7 @@ export class RoomRuntime implements RoomClientHost {
   /** Sends a state frame; a client whose session cannot take it gets a full state later instead. */
   private sendState(client: RoomClient, frame: Uint8Array): boolean {
     try {
-      if (!client.peer || client.peer.send(this.reliableOrdered, frame)) return true;
+      if (!client.peer || client.peer.send(this.reliableOrdered, frame) !== false) return true;
     } catch (e) {
       if (!(e instanceof SendError)) throw e; // closing: same as full, it will be gone or resynced
     }
