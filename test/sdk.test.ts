@@ -227,6 +227,35 @@ describe('fallback', () => {
       await new Promise((r) => front.close(r));
     }
   });
+
+  it('refuses a server of another protocol version before opening any transport', async () => {
+    const server = await serve({ transports: ['websocket'] });
+    // The real server's info with another version in it: the client must not try the (working) transport.
+    let answer: Record<string, unknown> = {};
+    const front = http.createServer((req, res) => {
+      if (req.url !== '/volley/info') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(front.address() as { port: number }).port}`;
+      const info = server.info();
+      answer = { ...info, protocol: info.protocol - 1 };
+      const err = await connect(url, { openTimeout: 2000 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConnectError);
+      expect((err as ConnectError).code).toBe('version-mismatch');
+      expect((err as ConnectError).reason).toBe(DisconnectReason.VersionMismatch);
+      expect((err as ConnectError).message).toContain(`protocol ${info.protocol - 1}`);
+      answer = { transports: info.transports, endpoints: info.endpoints };
+      const bare = await connect(url, { openTimeout: 2000 }).catch((e: unknown) => e);
+      expect((bare as ConnectError).code).toBe('unreachable');
+      expect((bare as ConnectError).message).toContain('no protocol version');
+      expect(server.clients).toHaveLength(0);
+    } finally {
+      front.closeAllConnections();
+      await new Promise((r) => front.close(r));
+    }
+  });
 });
 
 describe('migration', () => {

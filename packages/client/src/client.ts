@@ -23,6 +23,7 @@ import {
   encodeValue,
   isRoomFrame,
   HOST_MAX_ACK_DELAY,
+  PROTOCOL_VERSION,
   reasonName,
   RunLoop,
   SendError,
@@ -314,6 +315,17 @@ export class Client {
     } catch (e) {
       this.ended = true;
       throw e;
+    }
+    if (info.protocol !== PROTOCOL_VERSION) {
+      // A server of another version may not even read our CONNECT (before version 4 nothing promised where its
+      // version sits), so the handshake would only time out: refuse here, by name.
+      this.ended = true;
+      throw new ConnectError(
+        'version-mismatch',
+        `the server speaks protocol ${String(info.protocol)}, this client ${PROTOCOL_VERSION}`,
+        [],
+        DisconnectReason.VersionMismatch,
+      );
     }
     this.info = info;
     this.layout = o.channels ?? info.channels ?? [...STANDARD_CHANNELS];

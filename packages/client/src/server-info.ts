@@ -25,5 +25,8 @@ export async function fetchInfo(base: URL, timeoutMs: number): Promise<ServerInf
   if (typeof info !== 'object' || info === null || !Array.isArray((info as ServerInfo).transports)) {
     throw new ConnectError('unreachable', `${url.href} is not a Volley server (no transport list)`, []);
   }
+  if (typeof (info as ServerInfo).protocol !== 'number') {
+    throw new ConnectError('unreachable', `${url.href} is not a Volley server (no protocol version)`, []);
+  }
   return info as ServerInfo & { channels?: ChannelOptions[] };
 }
