@@ -64,6 +64,10 @@ export class RttEstimator {
       // §5.3: the first sample initialises everything. QUIC ignores its ack delay (handshake acks are not held);
       // here the first ack may have been held for a whole tick, so its delay is taken off: min_rtt starts at the
       // path's round trip, and later acks held as long can still have their delay subtracted.
+      // A peer that lies about its delays can therefore pull min_rtt and smoothed_rtt down, but by no more than the
+      // max ack delay it announced, which ptoBase adds back: the probe timeout never falls below the path's round
+      // trip, and the loss delay (from the raw latest sample too) never below 9/8 of it. It gains no earlier
+      // resends than by simply withholding acks (rtt-estimator.test.ts checks the bound).
       const first = Math.max(0, sample - delay);
       this.sampled = true;
       this.minRtt = first;

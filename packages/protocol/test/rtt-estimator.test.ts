@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RttEstimator } from '../src/rtt-estimator.js';
 
@@ -59,6 +60,26 @@ describe('RttEstimator (RFC 9002 §5)', () => {
     s.addSample(40, 0);
     s.addSample(80, -50);
     expect(s.smoothed).toBe(r.smoothed);
+  });
+
+  it('a peer lying about its ack delays cannot pull the probe timeout under the path round trip', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 300 })), { minLength: 1, maxLength: 40 }),
+        (path, announced, acks) => {
+          const r = new RttEstimator({ initialRtt: 100, maxAckDelay: announced });
+          for (const [held, claimed] of acks) {
+            r.addSample(path + held, claimed); // a sample is never under the path; the claimed delay is anything
+            expect(r.ptoBase()).toBeGreaterThanOrEqual(path);
+            expect(r.lossDelay()).toBeGreaterThanOrEqual((9 / 8) * path);
+            expect(r.smoothed).toBeGreaterThanOrEqual(path - announced);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('floors the variance term and loss delay at the timer granularity', () => {
