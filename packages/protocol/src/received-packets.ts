@@ -54,6 +54,8 @@ export class ReceivedPackets {
   private elicitingBytes = 0;
   /** Eliciting packets still to be acknowledged at once since the last gap. */
   private quickAcks = 0;
+  /** A gap arrived with an ack-only packet, which is not acknowledged: the next eliciting one reports it at once. */
+  private gapUnreported = false;
   private ackDeadline = Infinity;
   private resyncAt = -Infinity;
   private resyncRun = 0;
@@ -117,13 +119,18 @@ export class ReceivedPackets {
     if (n < this.unreportedLow) this.unreportedLow = n;
     if (n > this.unreportedHigh) this.unreportedHigh = n;
     this.count++;
-    if (ack === 'none') return;
+    if (ack === 'none') {
+      if (!inOrder) this.gapUnreported = true;
+      return;
+    }
+    const gap = !inOrder || this.gapUnreported;
+    this.gapUnreported = false;
     // A lazy packet counts towards the byte rule only once an eager ack is owed anyway.
     if (ack === 'eager' || this.elicitingBytes > 0) this.elicitingBytes += Math.max(1, size);
     const quick = ack === 'eager' && this.quickAcks > 0;
     if (quick) this.quickAcks--;
-    if (!inOrder) this.quickAcks = QUICK_ACKS_AFTER_GAP;
-    if (!inOrder || quick || this.elicitingBytes > this.ackBytes) this.ackDeadline = now;
+    if (gap) this.quickAcks = QUICK_ACKS_AFTER_GAP;
+    if (gap || quick || this.elicitingBytes > this.ackBytes) this.ackDeadline = now;
     else this.ackDeadline = Math.min(this.ackDeadline, now + delay);
   }
 
@@ -149,6 +156,7 @@ export class ReceivedPackets {
   onAckSent(collectNewlyAcked: boolean): number[] {
     this.elicitingBytes = 0;
     this.ackDeadline = Infinity;
+    this.gapUnreported = false; // this ack shows the gap
     this.anchorReported = true;
     // Everything in the window is reported; anything outside it can no longer be (late reordering).
     this.unreportedLow = Infinity;

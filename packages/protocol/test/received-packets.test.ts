@@ -53,6 +53,26 @@ describe('ReceivedPackets', () => {
     expect(r.ackDue).toBe(210);
   });
 
+  it('a gap that arrives with an ack-only packet is reported by the next eliciting one, at once', () => {
+    const r = new ReceivedPackets(1200);
+    take(r, 0, 100, 80);
+    r.onAckSent(false);
+    r.record(2, 'none', 110, 10, 20); // 1 is missing; an ack-only packet owes no ack
+    expect(r.ackDue).toBe(Infinity);
+    take(r, 3, 120, 80); // in order after 2, but the gap before 2 was never acknowledged
+    expect(r.ackDue).toBe(120);
+    expect(r.ackInfo(120)!.bits & 0b10).toBe(0); // 1 reported missing
+    r.onAckSent(false);
+    // Once an ack has shown the gap, it is old news: the quick acks after it run out as usual.
+    const s = new ReceivedPackets(1200);
+    take(s, 0, 100, 80);
+    s.onAckSent(false);
+    s.record(2, 'none', 110, 10, 20);
+    s.onAckSent(false); // an ack rode on our own data
+    take(s, 3, 120, 80);
+    expect(s.ackDue).toBe(130);
+  });
+
   it('small packets wait for the delay until they add up to more than an MTU', () => {
     const r = new ReceivedPackets(1200);
     for (let n = 0; n < 15; n++) {
