@@ -84,6 +84,17 @@ export class TestClient {
     this.session.cut = true;
   }
 
+  /**
+   * The network drops everything both ways for `ms` of simulated time, then carries traffic again (a tunnel,
+   * a Wi-Fi hand-over). Unless the outage outlasts the session's timeout, the session lives through it.
+   */
+  outage(ms: number): void {
+    this.session.cut = true;
+    this.bed.scheduler.after(ms, () => {
+      this.session.cut = false;
+    });
+  }
+
   /** @internal A protocol event of the client's Connection. */
   event(e: ConnectionEvent): void {
     if (e.type === 'message') this.rooms.receive(e.data);
