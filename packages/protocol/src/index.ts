@@ -98,7 +98,7 @@ export {
   encodeRoomFrame,
   decodeRoomFrame,
 } from './room-frame.js';
-export type { RoomFrame, JoinMethod } from './room-frame.js';
+export type { RoomFrame, JoinMethod, RedirectMethod } from './room-frame.js';
 export { stateDigest, metadataKey } from './state-digest.js';
 export { varintSize, writeVarint, readVarint, MAX_VARINT_SIZE } from './varint.js';
 

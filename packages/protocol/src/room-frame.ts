@@ -38,11 +38,15 @@ export const RoomOp = {
   Left: 0x47,
   Rooms: 0x48,
   Digest: 0x49,
+  Redirect: 0x4a,
 } as const;
 
 /** How a JOIN finds its room; its target is a room type name, a room id (joinById), a reconnection token, or `roomId:sessionId` (seat). */
 export const JOIN_METHODS = ['joinOrCreate', 'create', 'join', 'joinById', 'reconnect', 'seat'] as const;
 export type JoinMethod = (typeof JOIN_METHODS)[number];
+
+/** The methods a REDIRECT may send a client on with: a seat reserved there, or its reconnection token. */
+export type RedirectMethod = 'seat' | 'reconnect';
 
 /** Why a JOIN failed: the `code` of a JOIN_ERROR frame (the client's RoomError code names them). */
 export const JoinErrorCode = {
@@ -95,6 +99,7 @@ export const ROOM_LIMITS = {
   sessionId: 64,
   token: 160,
   text: 1024,
+  url: 512,
 } as const;
 
 export type RoomFrame =
@@ -126,7 +131,9 @@ export type RoomFrame =
   | { op: 'message'; room: number; type: string; raw: boolean; body: Uint8Array }
   | { op: 'left'; room: number; code: number; text: string }
   | { op: 'rooms'; request: number; body: Uint8Array }
-  | { op: 'digest'; room: number; patch: number; digest: number };
+  | { op: 'digest'; room: number; patch: number; digest: number }
+  /** The room is in another server process: join it there, at `url`, with `method` and `target`. */
+  | { op: 'redirect'; request: number; method: RedirectMethod; target: string; url: string };
 
 /** True when `message` (a protocol message's bytes) is a room frame rather than a plain SDK message. */
 export function isRoomFrame(message: Uint8Array): boolean {
@@ -242,8 +249,18 @@ export function encodeRoomFrame(f: RoomFrame): Uint8Array {
       new DataView(d.buffer).setUint32(0, f.digest >>> 0);
       return frame(F, needRoom(f.room), RoomOp.Digest, [{ varint: f.patch }, { bytes: d }]);
     }
+    case 'redirect':
+      if (!HTTP_URL.test(f.url)) throw new RangeError(`a redirect goes to an http(s) URL, got ${JSON.stringify(f.url.slice(0, 40))}`);
+      return frame(F, 0, RoomOp.Redirect, [
+        { varint: f.request },
+        { u8: JOIN_METHODS.indexOf(f.method) },
+        { str: f.target, max: ROOM_LIMITS.token },
+        { str: f.url, max: ROOM_LIMITS.url },
+      ]);
   }
 }
+
+const HTTP_URL = /^https?:\/\/[^\s]+$/;
 
 // ---- decoding -----------------------------------------------------------------------------------
 
@@ -281,7 +298,13 @@ export function decodeRoomFrame(bytes: Uint8Array, from: 'client' | 'server'): R
   const raw = (flags & RAW_FLAG) !== 0;
   const room = readVarint(r, 'room handle');
   const op = r.u8('room op');
-  const lobby = op === RoomOp.Join || op === RoomOp.List || op === RoomOp.Joined || op === RoomOp.JoinError || op === RoomOp.Rooms;
+  const lobby =
+    op === RoomOp.Join ||
+    op === RoomOp.List ||
+    op === RoomOp.Joined ||
+    op === RoomOp.JoinError ||
+    op === RoomOp.Rooms ||
+    op === RoomOp.Redirect;
   if (lobby !== (room === 0))
     throw new DecodeError(room === 0 ? `room op 0x${op.toString(16)} needs a room` : `room op 0x${op.toString(16)} takes room 0`);
   if (raw && op !== RoomOp.Send && op !== RoomOp.Message) throw new DecodeError('raw flag on a frame with no message');
@@ -357,6 +380,17 @@ export function decodeRoomFrame(bytes: Uint8Array, from: 'client' | 'server'): R
       const digest = r.u32('digest');
       if (r.remaining > 0) throw new DecodeError('bytes after a digest');
       return { op: 'digest', room, patch, digest };
+    }
+    case RoomOp.Redirect: {
+      const request = readVarint(r, 'request id');
+      const m = r.u8('redirect method');
+      const method = JOIN_METHODS[m];
+      if (method !== 'seat' && method !== 'reconnect') throw new DecodeError(`redirect method ${m} is not seat or reconnect`);
+      const target = str(r, ROOM_LIMITS.token, 'redirect target');
+      const url = str(r, ROOM_LIMITS.url, 'redirect url');
+      if (!HTTP_URL.test(url)) throw new DecodeError('redirect url is not http(s)');
+      if (r.remaining > 0) throw new DecodeError('bytes after a redirect');
+      return { op: 'redirect', request, method, target, url };
     }
     default:
       throw new DecodeError(`unknown room op 0x${op.toString(16)}`);
