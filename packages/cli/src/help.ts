@@ -60,17 +60,28 @@ reported as undelivered, not lost. Exit status 1 (with a note saying why) when t
 the connection never came up or ended, or the cap was reached.`;
 
 export const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-port 8081] [--transports webrtc,websocket,polling,udp]
+                    [--rooms MODULE] [--redis URL --public-url URL] [--process-id ID] [--max-rooms N] [--max-clients N]
 
-Starts a Volley server that echoes every message back to its sender, on the same channel, untouched.
-One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP has its own port. Stops cleanly
-(clients are told why) on Ctrl-C / SIGTERM / SIGHUP.
+Starts a Volley server that echoes every message back to its sender, on the same channel, untouched, and
+runs the room types MODULE defines. One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP
+has its own port. With --redis, every process on that Redis shares room listings, seat reservations and
+placement by load (docs/scaling.md). Stops cleanly (clients are told why) on Ctrl-C / SIGHUP, and on
+SIGTERM after draining its rooms.
 
 Options:
-  --host HOST         address to listen on (default 127.0.0.1; an IPv6 address such as ::1 is printed as http://[::1]:PORT)
-  --port PORT         HTTP port (default 8080; 0 picks a free one)
-  --udp-port PORT     UDP port (default port + 1)
-  --transports LIST   comma-separated subset of ${TRANSPORTS.join(',')} (default all)
-  -h, --help          this help`;
+  --host HOST          address to listen on (default 127.0.0.1; an IPv6 address such as ::1 is printed as http://[::1]:PORT)
+  --port PORT          HTTP port (default 8080; 0 picks a free one)
+  --udp-port PORT      UDP port (default port + 1)
+  --transports LIST    comma-separated subset of ${TRANSPORTS.join(',')} (default all)
+  --rooms MODULE       a module whose default export (server) => void defines room types (server.define)
+  --redis URL          share matchmaking through this Redis (redis://host:port); default: alone, in memory
+  --public-url URL     where clients reach this process, for redirects from the others (default: where it listens)
+  --process-id ID      this process's id in listings (default random)
+  --max-rooms N        rooms this process runs at most (default 10000)
+  --max-clients N      sessions past which new rooms go to other processes (default the server's maxSessions)
+  --load-token T       serve GET /volley/load to this bearer token (16+ characters), for volley loadtest
+  --drain-timeout S    on SIGTERM, how long rooms may run on before closing (default 30; 0: close at once)
+  -h, --help           this help`;
 
 export const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]
 

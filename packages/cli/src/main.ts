@@ -154,12 +154,36 @@ async function serve(argv: string[]): Promise<number> {
     port: { type: 'string' },
     'udp-port': { type: 'string' },
     transports: { type: 'string' },
+    redis: { type: 'string' },
+    'public-url': { type: 'string' },
+    rooms: { type: 'string' },
+    'process-id': { type: 'string' },
+    'max-rooms': { type: 'string' },
+    'max-clients': { type: 'string' },
+    'load-token': { type: 'string' },
+    'drain-timeout': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(SERVE_HELP);
     return 0;
   }
+  const text = (name: string): string | undefined => {
+    const v = values[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} must not be empty`);
+    return v;
+  };
+  const redis = text('redis');
+  if (redis !== undefined && !/^rediss?:\/\/./.test(redis)) throw new UsageError(`--redis must be a redis:// URL, got '${redis}'`);
+  const publicUrl = text('public-url');
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(publicUrl))
+    throw new UsageError(`--public-url must be an http(s) URL, got '${publicUrl}'`);
+  const processId = text('process-id');
+  if (processId !== undefined && !/^[\w.-]{1,64}$/.test(processId)) throw new UsageError('--process-id must be 1–64 of [A-Za-z0-9_.-]');
+  const loadToken = text('load-token');
+  if (loadToken !== undefined && loadToken.length < 16) throw new UsageError('--load-token must be at least 16 characters');
+  const drainSeconds = numberOption(values, 'drain-timeout', 30, 0, 86_400, false);
   if (positionals.length) throw new UsageError(`serve: unexpected argument '${positionals[0]}'`);
   const port = numberOption(values, 'port', 8080, 0, 65535, true);
   const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
@@ -169,15 +193,25 @@ async function serve(argv: string[]): Promise<number> {
     port,
     udpPort: numberOption(values, 'udp-port', port === 0 ? 0 : Math.min(port + 1, 65535), 0, 65535, true),
     transports: transportList(values.transports),
+    redis,
+    publicUrl,
+    rooms: text('rooms'),
+    processId,
+    maxRooms: values['max-rooms'] === undefined ? undefined : numberOption(values, 'max-rooms', 0, 1, 1_000_000, true),
+    maxClients: values['max-clients'] === undefined ? undefined : numberOption(values, 'max-clients', 0, 1, 1_000_000, true),
+    loadToken,
   });
   console.log(describeServer(server));
   await new Promise<void>((resolve, reject) => {
-    // SIGHUP too: the terminal the server was started from went away.
+    // SIGHUP too: the terminal the server was started from went away. SIGTERM (a deploy stopping this
+    // process) drains first: no new rooms here, the running ones may finish, for up to --drain-timeout s.
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     const stop = (signal: string) => {
-      console.log(`volley serve: ${signal}, closing`);
       for (const s of signals) process.off(s, stop);
-      server.close().then(resolve, reject);
+      const rooms = server.matchmaker.localRooms.length;
+      const drain = signal === 'SIGTERM' && rooms > 0 && drainSeconds > 0;
+      console.log(`volley serve: ${signal}, ${drain ? `draining ${rooms} room(s) for up to ${drainSeconds} s, then ` : ''}closing`);
+      (drain ? server.drain(drainSeconds * 1000) : Promise.resolve(0)).then(() => server.close()).then(resolve, reject);
     };
     for (const s of signals) process.on(s, stop);
   });

@@ -1,9 +1,14 @@
 /**
- * `volley serve`: a development server that echoes every message back to its sender, on the channel it
- * came on, untouched. Prints where it listens; stops cleanly (clients told why) on SIGINT/SIGTERM.
+ * `volley serve`: a server that echoes every message back to its sender, on the channel it came on,
+ * untouched, and runs the room types a module defines (`--rooms`). With `--redis` it shares matchmaking with
+ * every process on that Redis (docs/scaling.md). Prints where it listens; stops cleanly (clients told why) on
+ * SIGINT/SIGHUP, and on SIGTERM after draining its rooms.
  */
 
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Server, type ServerOptions } from '@volley/server';
+import { CommandError } from './errors.js';
 import { listenError } from './listen-error.js';
 
 export interface ServeOptions {
@@ -11,16 +16,50 @@ export interface ServeOptions {
   port: number;
   udpPort: number;
   transports: NonNullable<ServerOptions['transports']>;
+  /** Share matchmaking through this Redis. */
+  redis?: string;
+  /** Where clients reach this process (what other processes redirect to). */
+  publicUrl?: string;
+  /** A module whose default export defines room types: `(server: Server) => void | Promise<void>`. */
+  rooms?: string;
+  processId?: string;
+  maxRooms?: number;
+  maxClients?: number;
+  loadToken?: string;
 }
 
-/** Starts the echo server; a failure to listen frees whatever was bound and throws a CommandError. */
+/** Loads a `--rooms` module: its default export is called with the server to define room types. */
+async function defineRooms(server: Server, path: string): Promise<void> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  } catch (e) {
+    throw new CommandError(`--rooms ${path}: cannot load it: ${(e as Error)?.message ?? String(e)}`);
+  }
+  if (typeof mod.default !== 'function')
+    throw new CommandError(`--rooms ${path}: its default export must be a function (server) => void that defines room types`);
+  await (mod.default as (s: Server) => unknown)(server);
+}
+
+/** Starts the server; a failure to listen frees whatever was bound and throws a CommandError. */
 export async function startEchoServer(o: ServeOptions): Promise<Server> {
-  const server = new Server({ host: o.host, port: o.port, udpPort: o.udpPort, transports: o.transports });
+  const server = new Server({
+    host: o.host,
+    port: o.port,
+    udpPort: o.udpPort,
+    transports: o.transports,
+    redis: o.redis,
+    publicUrl: o.publicUrl,
+    loadToken: o.loadToken,
+    rooms: { processId: o.processId, maxRooms: o.maxRooms, maxClients: o.maxClients },
+  });
   server.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
+  if (o.rooms) await defineRooms(server, o.rooms);
   try {
     await server.listen();
   } catch (e) {
     await server.close().catch(() => {});
+    if (o.redis && /Redis/.test((e as Error)?.message ?? '')) throw new CommandError(`--redis ${o.redis}: ${(e as Error).message}`);
     throw listenError(e, o);
   }
   return server;
@@ -31,6 +70,10 @@ export function describeServer(server: Server): string {
   const url = httpUrl(a.host, a.port);
   const lines = [`volley serve: echo server on ${url}`, `  transports: ${server.info().transports.join(', ')}`];
   if (a.udpPort !== undefined) lines.push(`  udp: ${hostPort(a.host, a.udpPort)}`);
+  const mm = server.matchmaker;
+  const types = mm.definedTypes;
+  if (types.length > 0) lines.push(`  rooms: ${types.join(', ')}`);
+  if (mm.cluster) lines.push(`  cluster: process ${mm.processId} at ${mm.url}, ${mm.cluster.processes().length} process(es) on Redis`);
   lines.push(`  try: npx volley ping ${url} --count 10`, '  Ctrl-C to stop');
   return lines.join('\n');
 }

@@ -42,6 +42,7 @@ import { ConnectError, connectErrorCode, type TransportFailure } from './connect
 import { Migration } from './migration.js';
 import { ClientRooms, type RoomAvailable, type StateClass } from './rooms/client-rooms.js';
 import type { Room } from './rooms/room.js';
+import { RoomError } from './rooms/room-error.js';
 import { fetchInfo } from './server-info.js';
 import type { ClientTransport, ServerInfo, TransportFactory, TransportKind } from './transport.js';
 import { TransportRace } from './transport-race.js';
@@ -117,6 +118,11 @@ export class Client {
   private ended = false;
   private startedConnect = false;
   private readonly roomsOf: ClientRooms;
+  /** Sessions to other server processes, for rooms a join was redirected to (docs/scaling.md), by origin. */
+  private readonly others = new Map<string, Promise<Client>>();
+  private readonly opened = new Map<string, Client>();
+  /** A session opened for a redirect follows none itself: a join is redirected once. */
+  private followsRedirects = true;
 
   /** A client for the server at `url` (its HTTP address). Nothing happens until connect(). */
   constructor(
@@ -141,7 +147,48 @@ export class Client {
       defer: (run) => void setTimeout(run, 0),
       maxMessageDepth: this.options.maxMessageDepth,
       report: (e) => this.fail(e),
+      redirect: (to, joinOptions, State, revive) => {
+        if (!this.followsRedirects) return Promise.reject(new RoomError('failed', `the join was redirected a second time (to ${to.url})`));
+        return this.other(to.url).then((c) => c.roomsOf.join(to.method, to.target, joinOptions, State, revive));
+      },
     });
+    this.given = options;
+  }
+
+  private readonly given: ConnectOptions;
+
+  /** The session to the server process at `url` (opened on first use, with this client's options). */
+  private other(url: string): Promise<Client> {
+    let origin: string;
+    try {
+      origin = new URL(url).origin;
+    } catch {
+      return Promise.reject(new RoomError('failed', `the server redirected to an unusable URL: ${url}`));
+    }
+    if (this.ended) return Promise.reject(new RoomError('session-ended', 'the client is closed'));
+    let c = this.others.get(origin);
+    if (!c) {
+      const Ctor = this.constructor as new (...a: ConstructorParameters<typeof Client>) => Client;
+      const child = new Ctor(url, this.given, this.builtins, this.defaultOrder, this.random);
+      child.followsRedirects = false;
+      child.on('error', (e) => this.fail(e));
+      child.on('disconnect', () => {
+        if (this.others.get(origin) === c) this.others.delete(origin);
+        if (this.opened.get(origin) === child) this.opened.delete(origin);
+      });
+      c = child.connect().then(
+        (connected) => {
+          this.opened.set(origin, connected);
+          return connected;
+        },
+        (e: unknown) => {
+          this.others.delete(origin);
+          throw new RoomError('failed', `cannot reach the server process the room is in (${url}): ${(e as Error)?.message ?? String(e)}`);
+        },
+      );
+      this.others.set(origin, c);
+    }
+    return c;
   }
 
   // ---- state and figures --------------------------------------------------------------------
@@ -276,7 +323,12 @@ export class Client {
 
   /** The rooms the client is in. */
   get rooms(): readonly Room[] {
-    return this.roomsOf.all;
+    return [...this.roomsOf.all, ...[...this.children].flatMap((c) => c.roomsOf.all)];
+  }
+
+  /** The sessions this client opened to other server processes for their rooms (connected ones). */
+  private get children(): Client[] {
+    return [...this.opened.values()];
   }
 
   /** Handles messages of one type (any number of handlers); returns the function that removes this one. */
@@ -356,6 +408,9 @@ export class Client {
 
   /** Ends the session (the server is told) and frees every transport; 'disconnect' fires (reason Closed). */
   async close(text = ''): Promise<void> {
+    const others = [...this.others.values()];
+    this.others.clear();
+    await Promise.all(others.map((c) => c.then((o) => o.close(text)).catch(() => undefined)));
     if (this.ended) return;
     const e = this.endpoint;
     if (!e || e.state === 'connecting') {

@@ -30,12 +30,23 @@ export { RoomClock } from './rooms/room-clock.js';
 export type { ClockTimer } from './rooms/room-clock.js';
 export type { TickHealth } from './rooms/simulation-loop.js';
 export { Matchmaker } from './rooms/matchmaker.js';
-export type { MatchmakerOptions, SeatReservation } from './rooms/matchmaker.js';
+export type { MatchmakerOptions, SeatReservation, Placement, LocalSeat, Redirect } from './rooms/matchmaker.js';
 export { RoomDefinition } from './rooms/room-definition.js';
 export type { RoomClass } from './rooms/room-definition.js';
 export type { MatchmakerDriver, Presence } from './rooms/matchmaker-driver.js';
 export { MemoryDriver, MemoryPresence } from './rooms/memory-driver.js';
 export type { RoomListing, ListingQuery, ListingChange } from './rooms/room-listing.js';
+
+// Several processes sharing matchmaking (docs/scaling.md).
+export type { Cluster, ProcessInfo, RemoteCall, RemoteReply } from './cluster/cluster.js';
+export { placeRoom, loadOf } from './cluster/placement.js';
+export { RedisMatchmaking } from './cluster/redis-matchmaking.js';
+export type { RedisMatchmakingOptions } from './cluster/redis-matchmaking.js';
+export type { RedisOptions } from './cluster/redis-link.js';
+export type { RedisClusterOptions } from './cluster/redis-cluster.js';
+export { RedisDriver } from './cluster/redis-driver.js';
+export { RedisPresence } from './cluster/redis-presence.js';
+export { RedisCluster } from './cluster/redis-cluster.js';
 export { JoinError } from './rooms/join-error.js';
 export { LeaveCode } from '@volley/protocol';
 // The room layer over your own sessions (what @volley/testing does): a hub, its peers, its environment.

@@ -3,6 +3,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { ConfigError, SERVER_ENDPOINT_DEFAULTS, STANDARD_CHANNELS, type ChannelOptions, type ConnectionOptions } from '@volley/protocol';
 import type { HttpHostOptions } from './http-host.js';
+import type { RedisMatchmakingOptions } from './cluster/redis-matchmaking.js';
 import type { MatchmakerOptions } from './rooms/matchmaker.js';
 import { ROOM_HUB_DEFAULTS, type RoomHubLimits } from './rooms/room-hub.js';
 import { TRANSPORT_KINDS, type TransportKind, type TransportLink, type TransportServer } from './transport.js';
@@ -56,6 +57,17 @@ export interface ServerOptions {
   onAuth?: (auth: unknown, info: AuthInfo) => AuthResult | Promise<AuthResult>;
   /** Rooms and matchmaking (docs/rooms.md): where listings and locks live, this process's id, per-session caps. */
   rooms?: MatchmakerOptions & Partial<RoomHubLimits>;
+  /**
+   * Shares matchmaking with every server process on the same Redis (docs/scaling.md): room listings, seat
+   * reservations, locks, and each process's load for placing new rooms. A URL (`redis://127.0.0.1:6379`) or
+   * options (key prefix, heartbeat and expiry). Unset (the default): this process matchmakes alone, in memory.
+   */
+  redis?: string | RedisMatchmakingOptions;
+  /**
+   * Where clients reach this process, when it is not where it listens (behind a proxy or NAT): what other
+   * processes send clients to for its rooms. Default: `address().url`.
+   */
+  publicUrl?: string;
   /**
    * Serves `server.load()` as JSON at GET /volley/load to a request with `Authorization: Bearer <loadToken>`
    * (for `volley loadtest` and dashboards). Unset (the default): no such route. At least 16 characters.

@@ -41,6 +41,7 @@ import { quantile, type ServerLoad } from './server-load.js';
 import { resolveServerOptions, type AuthResult, type ResolvedServerOptions, type ServerOptions } from './server-options.js';
 import { ServerError } from './server-error.js';
 import { Session, type SendOptions, type SessionHost } from './session.js';
+import { RedisMatchmaking } from './cluster/redis-matchmaking.js';
 import { Matchmaker } from './rooms/matchmaker.js';
 import type { RoomDefinition, RoomClass } from './rooms/room-definition.js';
 import { nodeRoomEnvironment } from './rooms/room-environment.js';
@@ -107,6 +108,8 @@ export class Server implements SessionHost {
   private readonly sessionOfPeer = new WeakMap<RoomPeer, Session>();
   private listening = false;
   private closing = false;
+  /** Matchmaking shared through Redis (the `redis` option), once listening. */
+  private redis: RedisMatchmaking | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.raw = options;
@@ -138,8 +141,9 @@ export class Server implements SessionHost {
         maxMessageDepth: this.options.maxMessageDepth,
         report: (e, client, what) => this.roomFailed(e, client?.peer, what),
         forget: (peer, room) => this.hub.forget(peer, room),
+        clients: () => this.endpoint.sessionCount,
       },
-      options.rooms,
+      { maxClients: this.options.maxSessions, ...options.rooms },
     );
     this.hub = new RoomHub(
       this.matchmaker,
@@ -362,9 +366,38 @@ export class Server implements SessionHost {
       if (this.ownsHttp && this.httpServer.listening) await new Promise<void>((r) => this.httpServer.close(() => r()));
       throw e;
     }
+    try {
+      await this.joinCluster();
+    } catch (e) {
+      await this.stopTransports();
+      if (this.ownsHttp && this.httpServer.listening) await new Promise<void>((r) => this.httpServer.close(() => r()));
+      throw e;
+    }
     this.listening = true;
     this.closing = false;
     return this;
+  }
+
+  /** With `redis`: connects, shares matchmaking, and heartbeats as reachable at publicUrl. */
+  private async joinCluster(): Promise<void> {
+    const given = this.raw.redis;
+    if (given !== undefined && !this.redis) {
+      const redis = new RedisMatchmaking(typeof given === 'string' ? { url: given } : given, this.matchmaker.processId, (e, what) =>
+        this.roomFailed(e, undefined, `Redis: ${what}`),
+      );
+      await redis.open();
+      this.redis = redis;
+      this.matchmaker.attach(redis);
+    }
+    await this.matchmaker.start(this.raw.publicUrl ?? this.address().url);
+  }
+
+  /**
+   * Takes no new rooms (placement sends them to other processes) and lets the rooms here run to their end;
+   * resolves when none is left, or after `timeoutMs` with the number still running. Then close() the server.
+   */
+  drain(timeoutMs?: number): Promise<number> {
+    return this.matchmaker.drain(timeoutMs);
   }
 
   /**
@@ -376,6 +409,8 @@ export class Server implements SessionHost {
     this.closing = true;
     // Rooms first: every client gets its LEFT and every room its onLeave/onDispose while sessions still run.
     await this.matchmaker.shutdown(LeaveCode.Disposed, text);
+    await this.redis?.close();
+    this.redis = undefined;
     this.endpoint.closeAll(DisconnectReason.ShuttingDown, text, this.now());
     this.loop.runNow();
     // DISCONNECT goes out a few times, 10 ms apart: the endpoint's timers do that; wait for it (bounded).

@@ -81,6 +81,7 @@ export class RoomTestbed {
         maxMessageDepth: 64,
         report: (error, _client, what) => this.errors.push({ what, error, time: this.now }),
         forget: (peer, room) => this.hub.forget(peer, room),
+        clients: () => this.sessions.length,
       },
       { processId: 'testbed' },
     );

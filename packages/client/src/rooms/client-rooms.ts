@@ -30,6 +30,8 @@ interface PendingJoin {
   resolve: (room: Room<Schema>) => void;
   reject: (e: Error) => void;
   stateClass: StateClass<Schema> | undefined;
+  /** What the join was asked with (sent again if it is redirected). */
+  options: unknown;
   room?: Room<Schema>;
   /** A room of an ended session to bring back (reconnect). */
   revive?: Room<Schema>;
@@ -64,6 +66,7 @@ export class ClientRooms {
         resolve: resolve as (r: Room<Schema>) => void,
         reject,
         stateClass,
+        options,
         revive: revive as Room<Schema> | undefined,
       });
       try {
@@ -114,6 +117,17 @@ export class ClientRooms {
         if (!p) return;
         this.joins.delete(frame.request);
         p.reject(RoomError.fromWire(frame.code, frame.message));
+        return;
+      }
+      case 'redirect': {
+        const p = this.joins.get(frame.request);
+        if (!p) return;
+        this.joins.delete(frame.request);
+        if (!this.link.redirect) {
+          p.reject(new RoomError('failed', `the join was redirected a second time (to ${frame.url}): refused`));
+          return;
+        }
+        this.link.redirect(frame, p.options, p.stateClass, p.revive).then(p.resolve, p.reject);
         return;
       }
       case 'rooms': {

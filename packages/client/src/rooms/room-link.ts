@@ -4,7 +4,10 @@
  * simulated client is another.
  */
 
-import type { ChannelChoice } from '@volley/protocol';
+import type { Schema } from '@colyseus/schema';
+import type { ChannelChoice, RedirectMethod } from '@volley/protocol';
+import type { StateClass } from './client-rooms.js';
+import type { Room } from './room.js';
 
 export interface RoomLink {
   /** Queues a protocol message on a channel. Throws SendError. */
@@ -21,4 +24,14 @@ export interface RoomLink {
   readonly maxMessageDepth: number;
   /** Something the application should hear of (a handler threw, the server sent something unusable). */
   report(error: unknown): void;
+  /**
+   * The room of a join is in another server process (a REDIRECT): joins it there, on a session to `url`.
+   * Absent where a client cannot follow one (a session opened for a redirect: a join is redirected once).
+   */
+  redirect?<S extends Schema>(
+    to: { url: string; method: RedirectMethod; target: string },
+    options: unknown,
+    stateClass: StateClass<S> | undefined,
+    revive: Room<S> | undefined,
+  ): Promise<Room<S>>;
 }

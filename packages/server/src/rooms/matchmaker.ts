@@ -12,7 +12,9 @@
  *   once; `reserveSeat` makes one to hand to a client out of band (`client.consumeSeatReservation`).
  */
 
-import type { ChannelOptions } from '@volley/protocol';
+import type { ChannelOptions, RedirectMethod } from '@volley/protocol';
+import type { Cluster, ProcessInfo, RemoteCall, RemoteReply } from '../cluster/cluster.js';
+import { placeRoom } from '../cluster/placement.js';
 import type { MatchmakerDriver, Presence } from './matchmaker-driver.js';
 import { MemoryDriver, MemoryPresence } from './memory-driver.js';
 import { JoinError } from './join-error.js';
@@ -32,7 +34,26 @@ export interface MatchmakerOptions {
   processId?: string;
   /** Rooms this process may run at once; past it a join that would create one fails (RoomUnavailable). Default 10 000. */
   maxRooms?: number;
+  /** Sessions past which other processes of the cluster get the new rooms (placement). Default: the server's maxSessions. */
+  maxClients?: number;
 }
+
+/** How long a process waits for another to reserve a seat or create a room for it, ms. */
+export const REMOTE_CALL_TIMEOUT_MS = 3000;
+
+/** A seat found in this process: the hub joins the client to it. */
+export interface LocalSeat {
+  runtime: RoomRuntime;
+  sessionId: string;
+  options: unknown;
+}
+
+/** The room is in another process: the client is sent there (a REDIRECT frame). */
+export interface Redirect {
+  redirect: { method: RedirectMethod; target: string; url: string };
+}
+
+export type Placement = LocalSeat | Redirect;
 
 /** A seat held in a room: what a client needs to take it (`client.consumeSeatReservation`). */
 export interface SeatReservation {
@@ -53,12 +74,20 @@ export interface MatchmakerHost {
   readonly maxMessageDepth: number;
   report(error: unknown, client: RoomClient | undefined, what: string): void;
   forget(peer: RoomPeer, room: RoomRuntime): void;
+  /** Sessions connected to this process now (its load). */
+  clients(): number;
 }
 
 export class Matchmaker implements RoomRuntimeHost {
-  readonly driver: MatchmakerDriver;
-  readonly presence: Presence;
+  driver: MatchmakerDriver;
+  presence: Presence;
+  /** The processes sharing matchmaking; undefined: this process is alone. */
+  cluster: Cluster | undefined;
   readonly processId: string;
+  /** Where clients reach this process (what a REDIRECT to it says); set by the server when it listens. */
+  url = '';
+  maxClients: number;
+  private draining = false;
   private readonly definitions = new Map<string, RoomDefinition>();
   private readonly rooms = new Map<string, RoomRuntime>();
   private readonly byNumber = new Map<number, RoomRuntime>();
@@ -74,6 +103,109 @@ export class Matchmaker implements RoomRuntimeHost {
     this.presence = options.presence ?? new MemoryPresence();
     this.processId = options.processId ?? randomId(host.env, 12);
     this.maxRooms = options.maxRooms ?? 10_000;
+    this.maxClients = options.maxClients ?? Infinity;
+  }
+
+  // ---- the cluster ----------------------------------------------------------------------------
+
+  /** Shares matchmaking with other processes from now on (before any room exists). */
+  attach(parts: { driver: MatchmakerDriver; presence: Presence; cluster: Cluster }): void {
+    if (this.rooms.size > 0) throw new Error('attach() after rooms were created');
+    this.driver = parts.driver;
+    this.presence = parts.presence;
+    this.cluster = parts.cluster;
+  }
+
+  /** Joins the cluster (if any) as reachable at `url`. */
+  async start(url: string): Promise<void> {
+    this.url = url;
+    await this.cluster?.start(
+      () => this.info(),
+      (call) => this.answer(call),
+    );
+  }
+
+  /** This process as the others see it. */
+  info(): ProcessInfo {
+    return {
+      processId: this.processId,
+      url: this.url,
+      rooms: this.rooms.size,
+      maxRooms: this.maxRooms,
+      clients: this.host.clients(),
+      maxClients: Number.isFinite(this.maxClients) ? this.maxClients : 2 ** 31,
+      draining: this.draining,
+    };
+  }
+
+  /** Whether drain() was called. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /**
+   * Stops taking rooms: no room is created here and no new client joins one of its rooms by search (joinById,
+   * seat reservations and reconnections still do); the rooms run to their end. Resolves when the last one is
+   * disposed, or after `timeoutMs` with the number still running.
+   */
+  async drain(timeoutMs = Infinity): Promise<number> {
+    this.draining = true;
+    const until = Date.now() + timeoutMs;
+    while (this.rooms.size > 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, until - Date.now()))));
+    return this.rooms.size;
+  }
+
+  /** A call from another process of the cluster. */
+  async answer(call: RemoteCall): Promise<RemoteReply> {
+    const no = (code: JoinError['code'], message: string): RemoteReply => ({ ok: false, code, message });
+    if (typeof call !== 'object' || call === null) return no('BadRequest', 'not a call');
+    if (this.closed) return no('RoomUnavailable', 'the server is shutting down');
+    if (call.op === 'seat' && typeof call.roomId === 'string') {
+      const runtime = this.rooms.get(call.roomId);
+      if (!runtime) return no('RoomNotFound', `no room ${call.roomId}`);
+      if (this.draining && !call.exact) return no('RoomUnavailable', 'the process is draining');
+      const sessionId = runtime.reserveSeat();
+      return sessionId
+        ? { ok: true, roomId: runtime.roomId, sessionId }
+        : no('RoomUnavailable', `room ${call.roomId} is locked, full or closing`);
+    }
+    if (call.op === 'create' && typeof call.name === 'string') {
+      if (this.draining) return no('RoomUnavailable', 'the process is draining');
+      try {
+        const seat = this.seatIn(await this.createRoom(call.name, call.options), call.options);
+        return { ok: true, roomId: seat.runtime.roomId, sessionId: seat.sessionId };
+      } catch (e) {
+        if (e instanceof JoinError) return no(e.code, e.message);
+        throw e;
+      }
+    }
+    return no('BadRequest', 'unknown call');
+  }
+
+  /** Where a reconnection token for a room not in this process goes; undefined when the room is nowhere. */
+  async locate(roomId: string): Promise<string | undefined> {
+    if (!this.cluster) return undefined;
+    const l = await this.driver.get(roomId);
+    return l && l.processId !== this.processId ? this.cluster.process(l.processId)?.url : undefined;
+  }
+
+  /** Asks another process for a seat (or a new room); a Redirect to it, or its refusal as a JoinError. */
+  private async remote(processId: string, call: RemoteCall): Promise<Redirect> {
+    const p = this.cluster?.process(processId);
+    if (!this.cluster || !p) throw new JoinError('RoomUnavailable', `process ${processId} is gone`);
+    const reply = await this.cluster.call(processId, call, REMOTE_CALL_TIMEOUT_MS);
+    if (!reply.ok) throw new JoinError(reply.code, reply.message);
+    if (call.op === 'create') this.cluster.placed(processId);
+    return { redirect: { method: 'seat', target: `${reply.roomId}:${reply.sessionId}`, url: p.url } };
+  }
+
+  /** A new room of `name`, where placement says: here, or in another process. */
+  private async createPlaced(name: string, options: unknown): Promise<Placement> {
+    const target = this.cluster ? placeRoom(this.cluster.processes(), this.processId) : undefined;
+    if (!target && this.cluster) throw new JoinError('RoomUnavailable', 'every server process is full or draining');
+    if (!target || target.processId === this.processId) return this.seatIn(await this.createRoom(name, options), options);
+    return this.remote(target.processId, { op: 'create', name, options });
   }
 
   // ---- RoomRuntimeHost ------------------------------------------------------------------------
@@ -114,6 +246,11 @@ export class Matchmaker implements RoomRuntimeHost {
     return def;
   }
 
+  /** The room types defined here, by name. */
+  get definedTypes(): string[] {
+    return [...this.definitions.keys()];
+  }
+
   /** The rooms of this process. */
   get localRooms(): readonly RoomRuntime[] {
     return [...this.rooms.values()];
@@ -139,6 +276,7 @@ export class Matchmaker implements RoomRuntimeHost {
     const def = this.definitions.get(name);
     if (!def) throw new JoinError('UnknownRoomType', `no room type '${name}' is defined`);
     if (this.closed) throw new JoinError('RoomUnavailable', 'the server is shutting down');
+    if (this.draining) throw new JoinError('RoomUnavailable', 'this server is draining');
     if (this.rooms.size >= this.maxRooms) throw new JoinError('RoomUnavailable', `this server runs its maximum of ${this.maxRooms} rooms`);
     const merged = def.optionsFor(options);
     const number = this.nextNumber;
@@ -173,36 +311,40 @@ export class Matchmaker implements RoomRuntimeHost {
   }
 
   /**
-   * Finds (or creates) the room a join asks for and reserves a seat there. `target` is a type name, or a
-   * room id for joinById, or `roomId:sessionId` for a seat reservation. Throws JoinError.
+   * Finds (or creates) the room a join asks for and reserves a seat there: in this process (LocalSeat) or in
+   * another one of the cluster (Redirect). `target` is a type name, or a room id for joinById, or
+   * `roomId:sessionId` for a seat reservation. Throws JoinError.
    */
-  async reserve(
-    method: JoinMethodName,
-    target: string,
-    options: unknown,
-  ): Promise<{ runtime: RoomRuntime; sessionId: string; options: unknown }> {
+  async reserve(method: JoinMethodName, target: string, options: unknown): Promise<Placement> {
     if (this.closed) throw new JoinError('RoomUnavailable', 'the server is shutting down');
     switch (method) {
       case 'joinById': {
         const runtime = this.rooms.get(target);
-        if (!runtime) throw new JoinError('RoomNotFound', `no room ${target}`);
+        if (!runtime) {
+          const l = this.cluster && (await this.driver.get(target));
+          if (l && l.processId !== this.processId) return this.remote(l.processId, { op: 'seat', roomId: target, exact: true });
+          throw new JoinError('RoomNotFound', `no room ${target}`);
+        }
         const sessionId = runtime.reserveSeat();
         if (!sessionId) throw new JoinError('RoomUnavailable', `room ${target} is locked, full or closing`);
         return { runtime, sessionId, options };
       }
       case 'seat': {
         const at = target.lastIndexOf(':');
-        const runtime = this.rooms.get(target.slice(0, at));
+        const roomId = target.slice(0, Math.max(0, at));
+        const runtime = this.rooms.get(roomId);
         const sessionId = target.slice(at + 1);
+        if (!runtime && at > 0) {
+          // Reserved in another process (handed over by any means): the client goes there with it.
+          const url = await this.locate(roomId);
+          if (url) return { redirect: { method: 'seat', target, url } };
+        }
         if (!runtime || at < 0 || !runtime.hasReservation(sessionId))
           throw new JoinError('Expired', 'the seat reservation expired or was never made');
         return { runtime, sessionId, options };
       }
-      case 'create': {
-        const def = this.definition(target);
-        const runtime = await this.createRoom(def.name, options);
-        return this.seatIn(runtime, options);
-      }
+      case 'create':
+        return this.createPlaced(this.definition(target).name, options);
       case 'join': {
         const def = this.definition(target);
         const found = await this.findSeat(def, options);
@@ -216,16 +358,23 @@ export class Matchmaker implements RoomRuntimeHost {
       case 'joinOrCreate': {
         const def = this.definition(target);
         const key = `joinOrCreate:${def.name}:${JSON.stringify(def.filtersOf(def.optionsFor(options)))}`;
-        return this.presence.withLock(
-          key,
-          5000,
-          async () => (await this.findSeat(def, options)) ?? this.seatIn(await this.createRoom(def.name, options), options),
-        );
+        let locked: Placement;
+        try {
+          locked = await this.presence.withLock(
+            key,
+            5000,
+            async () => (await this.findSeat(def, options)) ?? this.createPlaced(def.name, options),
+          );
+        } catch (e) {
+          if (e instanceof JoinError) throw e;
+          throw new JoinError('RoomUnavailable', `matchmaking is unavailable: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+        }
+        return locked;
       }
     }
   }
 
-  private seatIn(runtime: RoomRuntime, options: unknown): { runtime: RoomRuntime; sessionId: string; options: unknown } {
+  private seatIn(runtime: RoomRuntime, options: unknown): LocalSeat {
     const sessionId = runtime.reserveSeat(true);
     if (!sessionId) throw new JoinError('RoomUnavailable', `room ${runtime.roomId} closed before its first client joined`);
     return { runtime, sessionId, options };
@@ -237,10 +386,8 @@ export class Matchmaker implements RoomRuntimeHost {
     return def;
   }
 
-  private async findSeat(
-    def: RoomDefinition,
-    options: unknown,
-  ): Promise<{ runtime: RoomRuntime; sessionId: string; options: unknown } | undefined> {
+  /** The first room of `def` a seat can be had in (here, or in another process), in the definition's order. */
+  private async findSeat(def: RoomDefinition, options: unknown): Promise<Placement | undefined> {
     const listings = await this.driver.query({
       name: def.name,
       available: true,
@@ -248,9 +395,18 @@ export class Matchmaker implements RoomRuntimeHost {
       sort: def.sort,
     });
     for (const l of listings) {
-      const runtime = l.processId === this.processId ? this.rooms.get(l.roomId) : undefined;
-      const sessionId = runtime?.reserveSeat();
-      if (runtime && sessionId) return { runtime, sessionId, options };
+      if (l.processId === this.processId) {
+        const runtime = this.draining ? undefined : this.rooms.get(l.roomId);
+        const sessionId = runtime?.reserveSeat();
+        if (runtime && sessionId) return { runtime, sessionId, options };
+        continue;
+      }
+      if (this.cluster?.process(l.processId)?.draining !== false) continue;
+      try {
+        return await this.remote(l.processId, { op: 'seat', roomId: l.roomId, exact: false });
+      } catch (e) {
+        if (!(e instanceof JoinError)) throw e; // full since it was listed, or its process went: the next one
+      }
     }
     return undefined;
   }

@@ -17,7 +17,7 @@ import {
   type RoomFrame,
 } from '@volley/protocol';
 import { JoinError } from './join-error.js';
-import type { JoinMethodName, Matchmaker } from './matchmaker.js';
+import type { JoinMethodName, Matchmaker, Redirect } from './matchmaker.js';
 import type { RoomClient } from './room-client.js';
 import type { RoomPeer } from './room-peer.js';
 import type { RoomRuntime } from './room-runtime.js';
@@ -145,12 +145,17 @@ export class RoomHub {
       if (frame.method === 'reconnect') {
         const roomId = frame.target.slice(0, Math.max(0, frame.target.indexOf(':')));
         runtime = this.matchmaker.room(roomId);
-        if (!runtime) throw new JoinError('Expired', 'no seat is held for this reconnection token (the room is gone)');
+        if (!runtime) {
+          const url = roomId ? await this.matchmaker.locate(roomId) : undefined;
+          if (url) return this.redirect(peer, frame.request, { method: 'reconnect', target: frame.target, url }, m);
+          throw new JoinError('Expired', 'no seat is held for this reconnection token (the room is gone)');
+        }
         if (m.rooms.has(runtime.roomNumber)) throw new JoinError('BadRequest', 'this session is in that room already');
         client = runtime.reconnect(peer, frame.target);
       } else {
         const method: JoinMethodName = frame.method;
         const seat = await this.matchmaker.reserve(method, frame.target, options);
+        if ('redirect' in seat) return this.redirect(peer, frame.request, seat.redirect, m);
         runtime = seat.runtime;
         if (m.rooms.has(runtime.roomNumber)) throw new JoinError('BadRequest', 'this session is in that room already');
         client = await runtime.join(peer, seat.sessionId, options, this.context(peer));
@@ -206,6 +211,11 @@ export class RoomHub {
       body = encode([]);
     }
     this.sendTo(peer, encodeRoomFrame({ op: 'rooms', request: frame.request, body }));
+  }
+
+  /** The room is in another process: the client is told where, and what to join there with. */
+  private redirect(peer: RoomPeer, request: number, to: Redirect['redirect'], m: Membership): void {
+    if (!m.ended) this.sendTo(peer, encodeRoomFrame({ op: 'redirect', request, method: to.method, target: to.target, url: to.url }));
   }
 
   private joinError(peer: RoomPeer, request: number, e: JoinError): void {
