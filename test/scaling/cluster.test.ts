@@ -5,7 +5,7 @@
 // test/scaling/processes.test.ts does the same with real processes it can kill.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { schema, t, type SchemaType } from '@colyseus/schema';
-import { connect, type Client } from '@volley/client';
+import { connect, type Client, type Room as RoomOf } from '@volley/client';
 import { Room, Server, type RoomClient } from '@volley/server';
 import { haveRedis, RedisProcess } from '../support/redis.js';
 
@@ -92,7 +92,7 @@ async function client(server: Server): Promise<Client> {
 describe.skipIf(!haveRedis && !process.env.CI)('matchmaking across processes on Redis', () => {
   it('joinOrCreate from clients on three processes fills one room, wherever it is, then opens the next', async () => {
     const ps = await cluster(3);
-    const joined = [];
+    const joined: RoomOf<Arena>[] = [];
     for (let i = 0; i < 6; i++) {
       const c = await client(ps[i % 3]!);
       joined.push(await c.joinOrCreate<Arena>('arena', { name: `bot${i}` }, Arena));
@@ -111,7 +111,7 @@ describe.skipIf(!haveRedis && !process.env.CI)('matchmaking across processes on 
   it('places new rooms on the least loaded process, and lists every process’s rooms everywhere', async () => {
     const ps = await cluster(3, { maxRooms: 10 });
     const c = await client(ps[0]!);
-    const made = [];
+    const made: unknown[] = [];
     for (let i = 0; i < 6; i++) made.push(await c.create<Arena>('arena', {}, Arena));
     // Two rooms in each process, though every create was asked of p0.
     const per = ps.map((s) => s.matchmaker.localRooms.length);
