@@ -14,12 +14,9 @@
 import { decode, encode } from '@msgpack/msgpack';
 import type { Unsubscribe } from '@volley/protocol';
 import type { MatchmakerDriver } from '../rooms/matchmaker-driver.js';
-import { matchesQuery, sortListings, type ListingChange, type ListingQuery, type RoomListing } from '../rooms/room-listing.js';
+import { ListingWatchers } from '../rooms/listing-watchers.js';
+import { copyListing, selectListings, type ListingChange, type ListingQuery, type RoomListing } from '../rooms/room-listing.js';
 import type { RedisLink, RedisReport } from './redis-link.js';
-
-function copy(l: RoomListing): RoomListing {
-  return { ...l, filters: { ...l.filters }, metadata: l.metadata === undefined ? undefined : structuredClone(l.metadata) };
-}
 
 function isListing(v: unknown): v is RoomListing {
   const l = v as RoomListing;
@@ -46,7 +43,7 @@ export class RedisDriver implements MatchmakerDriver {
   private readonly mirror = new Map<string, RoomListing>();
   /** This process's listings: the truth, written again whenever Redis comes back. */
   private readonly own = new Map<string, RoomListing>();
-  private readonly listeners = new Set<(change: ListingChange) => void>();
+  private readonly watchers = new ListingWatchers();
   /** Listings removed while Redis was away, still to remove there. */
   private readonly removals = new Map<string, string>();
   private readonly rooms: string;
@@ -86,7 +83,7 @@ export class RedisDriver implements MatchmakerDriver {
   }
 
   async add(listing: RoomListing): Promise<void> {
-    const l = copy(listing);
+    const l = copyListing(listing);
     this.own.set(l.roomId, l);
     this.mirror.set(l.roomId, l);
     try {
@@ -97,14 +94,14 @@ export class RedisDriver implements MatchmakerDriver {
       this.mirror.delete(l.roomId);
       throw new Error(`cannot list the room on Redis: ${(e as Error).message}`, { cause: e });
     }
-    this.tell({ type: 'add', listing: copy(l) });
+    this.watchers.tell({ type: 'add', listing: copyListing(l) });
   }
 
   async update(roomId: string, changes: Partial<RoomListing>): Promise<void> {
     const l = this.own.get(roomId);
     if (!l) return;
     Object.assign(l, changes, { roomId: l.roomId, name: l.name, processId: l.processId });
-    this.tell({ type: 'update', listing: copy(l) });
+    this.watchers.tell({ type: 'update', listing: copyListing(l) });
     // While Redis is away the change waits: everything this process lists is written again when it is back.
     if (this.link.up) await this.write(l, 'update');
   }
@@ -115,7 +112,7 @@ export class RedisDriver implements MatchmakerDriver {
     this.own.delete(roomId);
     this.mirror.delete(roomId);
     const change: ListingChange = { type: 'remove', roomId, name: l.name };
-    this.tell(change);
+    this.watchers.tell(change);
     if (!this.link.up) {
       this.removals.set(roomId, l.name); // done when Redis is back
       return;
@@ -134,19 +131,15 @@ export class RedisDriver implements MatchmakerDriver {
 
   async get(roomId: string): Promise<RoomListing | undefined> {
     const l = this.mirror.get(roomId);
-    return l && this.alive(l.processId) ? copy(l) : undefined;
+    return l && this.alive(l.processId) ? copyListing(l) : undefined;
   }
 
   async query(query: ListingQuery): Promise<RoomListing[]> {
-    const out: RoomListing[] = [];
-    for (const l of this.mirror.values()) if (this.alive(l.processId) && matchesQuery(l, query)) out.push(copy(l));
-    const sorted = sortListings(out, query.sort);
-    return query.limit !== undefined ? sorted.slice(0, query.limit) : sorted;
+    return selectListings(this.mirror.values(), query, (l) => this.alive(l.processId));
   }
 
   watch(listener: (change: ListingChange) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    return this.watchers.add(listener);
   }
 
   /** Removes the listings of a process that is gone (the sweep, run by one live process under a lock). */
@@ -198,7 +191,7 @@ export class RedisDriver implements MatchmakerDriver {
       if (typeof c.roomId === 'string' && !this.own.has(c.roomId)) this.forget(c.roomId);
     } else if ((c.type === 'add' || c.type === 'update') && isListing(c.listing) && c.listing.processId !== this.processId) {
       this.mirror.set(c.listing.roomId, c.listing);
-      this.tell({ type: c.type, listing: copy(c.listing) });
+      this.watchers.tell({ type: c.type, listing: copyListing(c.listing) });
     }
   }
 
@@ -206,7 +199,7 @@ export class RedisDriver implements MatchmakerDriver {
     const l = this.mirror.get(roomId);
     if (!l) return;
     this.mirror.delete(roomId);
-    this.tell({ type: 'remove', roomId, name: l.name });
+    this.watchers.tell({ type: 'remove', roomId, name: l.name });
   }
 
   /** Reads every listing again (at start, and after Redis or the subscription came back). */
@@ -224,7 +217,7 @@ export class RedisDriver implements MatchmakerDriver {
       seen.add(roomId);
       const had = this.mirror.has(roomId);
       this.mirror.set(roomId, l);
-      this.tell({ type: had ? 'update' : 'add', listing: copy(l) });
+      this.watchers.tell({ type: had ? 'update' : 'add', listing: copyListing(l) });
     }
     for (const l of [...this.mirror.values()]) if (!this.own.has(l.roomId) && !seen.has(l.roomId)) this.forget(l.roomId);
   }
@@ -244,16 +237,6 @@ export class RedisDriver implements MatchmakerDriver {
       this.again.unref?.();
     } catch (e) {
       this.report(e, 'writing this process’s listings to Redis again');
-    }
-  }
-
-  private tell(change: ListingChange): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch (e) {
-        console.error('volley matchmaker: a listing watcher threw', e);
-      }
     }
   }
 }

@@ -5,60 +5,43 @@
 
 import type { Unsubscribe } from '@volley/protocol';
 import type { MatchmakerDriver, Presence } from './matchmaker-driver.js';
-import { matchesQuery, sortListings, type ListingChange, type ListingQuery, type RoomListing } from './room-listing.js';
-
-function copy(l: RoomListing): RoomListing {
-  return { ...l, filters: { ...l.filters }, metadata: l.metadata === undefined ? undefined : structuredClone(l.metadata) };
-}
+import { ListingWatchers } from './listing-watchers.js';
+import { copyListing, selectListings, type ListingChange, type ListingQuery, type RoomListing } from './room-listing.js';
 
 export class MemoryDriver implements MatchmakerDriver {
   private readonly listings = new Map<string, RoomListing>();
-  private readonly listeners = new Set<(change: ListingChange) => void>();
+  private readonly watchers = new ListingWatchers();
 
   async add(listing: RoomListing): Promise<void> {
-    this.listings.set(listing.roomId, copy(listing));
-    this.tell({ type: 'add', listing: copy(listing) });
+    this.listings.set(listing.roomId, copyListing(listing));
+    this.watchers.tell({ type: 'add', listing: copyListing(listing) });
   }
 
   async update(roomId: string, changes: Partial<RoomListing>): Promise<void> {
     const l = this.listings.get(roomId);
     if (!l) return;
     Object.assign(l, changes);
-    this.tell({ type: 'update', listing: copy(l) });
+    this.watchers.tell({ type: 'update', listing: copyListing(l) });
   }
 
   async remove(roomId: string): Promise<void> {
     const l = this.listings.get(roomId);
     if (!l) return;
     this.listings.delete(roomId);
-    this.tell({ type: 'remove', roomId, name: l.name });
+    this.watchers.tell({ type: 'remove', roomId, name: l.name });
   }
 
   async get(roomId: string): Promise<RoomListing | undefined> {
     const l = this.listings.get(roomId);
-    return l && copy(l);
+    return l && copyListing(l);
   }
 
   async query(query: ListingQuery): Promise<RoomListing[]> {
-    const out: RoomListing[] = [];
-    for (const l of this.listings.values()) if (matchesQuery(l, query)) out.push(copy(l));
-    const sorted = sortListings(out, query.sort);
-    return query.limit !== undefined ? sorted.slice(0, query.limit) : sorted;
+    return selectListings(this.listings.values(), query);
   }
 
   watch(listener: (change: ListingChange) => void): Unsubscribe {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  }
-
-  private tell(change: ListingChange): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(change);
-      } catch (e) {
-        console.error('volley matchmaker: a listing watcher threw', e);
-      }
-    }
+    return this.watchers.add(listener);
   }
 }
 

@@ -79,3 +79,20 @@ export function sortListings(listings: RoomListing[], sort: Record<string, 1 | -
     return a.createdAt - b.createdAt || (a.roomId < b.roomId ? -1 : 1);
   });
 }
+
+/** A copy of a listing that shares nothing with it (drivers hand out copies, never their own). */
+export function copyListing(l: RoomListing): RoomListing {
+  return { ...l, filters: { ...l.filters }, metadata: l.metadata === undefined ? undefined : structuredClone(l.metadata) };
+}
+
+/** The listings `query` selects among `all` (and `keep` lets through), copied, in its order, up to its limit. */
+export function selectListings(
+  all: Iterable<RoomListing>,
+  query: ListingQuery,
+  keep: (l: RoomListing) => boolean = () => true,
+): RoomListing[] {
+  const out: RoomListing[] = [];
+  for (const l of all) if (keep(l) && matchesQuery(l, query)) out.push(copyListing(l));
+  const sorted = sortListings(out, query.sort);
+  return query.limit !== undefined ? sorted.slice(0, query.limit) : sorted;
+}
