@@ -1,7 +1,7 @@
 // A Volley server in its own process for the memory test (memory.test.ts), so that what it holds is measured
 // apart from the hostile clients' own memory. argv[2]: JSON { options, lifetimeMs }. It sends to every client
 // on connect until told to stop, and on the stdin line "measure" prints, after a full collection:
-// {"event":"measure", held, sessions, maxRx, maxTx, refused}.
+// {"event":"measure", held, heap, buffers, sessions, maxRx, maxTx, refused}.
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Server } from '@volley/server';
@@ -52,7 +52,16 @@ async function measure() {
       st.channels.reduce((n, c) => n + c.queuedBytes, 0),
     );
   }
-  say({ event: 'measure', held: m.heapUsed + m.arrayBuffers, sessions: server.sessionCount, maxRx, maxTx, refused });
+  say({
+    event: 'measure',
+    held: m.heapUsed + m.arrayBuffers,
+    heap: m.heapUsed,
+    buffers: m.arrayBuffers,
+    sessions: server.sessionCount,
+    maxRx,
+    maxTx,
+    refused,
+  });
 }
 
 let input = '';
