@@ -2,7 +2,9 @@
 
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -267,6 +269,40 @@ describe('volley serve', () => {
     expect(foreign.status).toBe(1);
     expect(foreign.stderr.trim()).toBe('volley serve: cannot listen on 192.0.2.1: not an address of this machine (try --host 127.0.0.1)');
     for (const r of [unknown, foreign]) expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('says a --rooms module or a --redis that cannot be used, in one line, exit 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'volley-rooms-'));
+    try {
+      const notAFunction = join(dir, 'rooms.mjs');
+      writeFileSync(notAFunction, 'export default 3;\n');
+      const cases: [string[], string | RegExp][] = [
+        [['--rooms', join(dir, 'none.mjs')], `volley serve: --rooms ${join(dir, 'none.mjs')}: cannot load it: `],
+        [['--rooms', notAFunction], `volley serve: --rooms ${notAFunction}: its default export must be a function (server) => void`],
+        // Nothing listens on port 1: the server says Redis is unreachable, then the command gives up on it.
+        [['--redis', 'redis://127.0.0.1:1'], /^volley serve: --redis redis:\/\/127\.0\.0\.1:1: cannot reach Redis/m],
+      ];
+      for (const [args, message] of cases) {
+        const r = runWith([], ['serve', '--port', '0', '--transports', 'websocket', ...args]);
+        expect(r.status, args.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(
+          typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`, 'm') : message,
+        );
+        expect(r.stderr).not.toMatch(STACK);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const usage: [string[], string][] = [
+      [['--redis', 'http://127.0.0.1:6379'], "--redis must be a redis:// URL, got 'http://127.0.0.1:6379'"],
+      [['--per-source', '0'], "--per-source must be an integer from 1 to 100000, got '0'"],
+      [['--public-url', 'ftp://x'], "--public-url must be an http(s) URL, got 'ftp://x'"],
+    ];
+    for (const [args, message] of usage) {
+      const r = run('serve', '--port', '0', ...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
   });
 
   it('prints an IPv6 host as a URL that parses (http://[::1]:PORT), and ping works against it', async () => {

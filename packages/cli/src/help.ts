@@ -61,6 +61,7 @@ the connection never came up or ended, or the cap was reached.`;
 
 export const SERVE_HELP = `Usage: volley serve [--host 127.0.0.1] [--port 8080] [--udp-port 8081] [--transports webrtc,websocket,polling,udp]
                     [--rooms MODULE] [--redis URL --public-url URL] [--process-id ID] [--max-rooms N] [--max-clients N]
+                    [--per-source N] [--load-token T] [--drain-timeout S]
 
 Starts a Volley server that echoes every message back to its sender, on the same channel, untouched, and
 runs the room types MODULE defines. One HTTP port serves WebRTC signaling, WebSocket and long-polling; UDP
@@ -81,6 +82,8 @@ Options:
   --max-clients N      sessions past which new rooms go to other processes (default the server's maxSessions)
   --load-token T       serve GET /volley/load to this bearer token (16+ characters), for volley loadtest
   --drain-timeout S    on SIGTERM, how long rooms may run on before closing (default 30; 0: close at once)
+  --per-source N       sessions one address may hold, and start per second (default 64 and 10): raise it for
+                       volley loadtest from one machine, or when every client comes through one proxy
   -h, --help           this help`;
 
 export const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]

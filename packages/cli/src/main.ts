@@ -162,6 +162,7 @@ async function serve(argv: string[]): Promise<number> {
     'max-clients': { type: 'string' },
     'load-token': { type: 'string' },
     'drain-timeout': { type: 'string' },
+    'per-source': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -199,6 +200,7 @@ async function serve(argv: string[]): Promise<number> {
     processId,
     maxRooms: values['max-rooms'] === undefined ? undefined : numberOption(values, 'max-rooms', 0, 1, 1_000_000, true),
     maxClients: values['max-clients'] === undefined ? undefined : numberOption(values, 'max-clients', 0, 1, 1_000_000, true),
+    perSource: values['per-source'] === undefined ? undefined : numberOption(values, 'per-source', 0, 1, 100_000, true),
     loadToken,
   });
   console.log(describeServer(server));

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Server, type ServerOptions } from '@volley/server';
-import { CommandError } from './errors.js';
+import { CommandError, messageOf } from './errors.js';
 import { listenError } from './listen-error.js';
 
 export interface ServeOptions {
@@ -25,6 +25,11 @@ export interface ServeOptions {
   processId?: string;
   maxRooms?: number;
   maxClients?: number;
+  /**
+   * Sessions one source address may hold, and start per second (limits.maxSessionsPerSource and
+   * newSessionsPerSecondPerSource): raised for a load test from one machine, or behind a proxy.
+   */
+  perSource?: number;
   loadToken?: string;
 }
 
@@ -34,10 +39,10 @@ async function defineRooms(server: Server, path: string): Promise<void> {
   try {
     mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
   } catch (e) {
-    throw new CommandError(`--rooms ${path}: cannot load it: ${(e as Error)?.message ?? String(e)}`);
+    throw new CommandError(`volley serve: --rooms ${path}: cannot load it: ${(e as Error)?.message ?? String(e)}`);
   }
   if (typeof mod.default !== 'function')
-    throw new CommandError(`--rooms ${path}: its default export must be a function (server) => void that defines room types`);
+    throw new CommandError(`volley serve: --rooms ${path}: its default export must be a function (server) => void that defines room types`);
   await (mod.default as (s: Server) => unknown)(server);
 }
 
@@ -51,15 +56,23 @@ export async function startEchoServer(o: ServeOptions): Promise<Server> {
     redis: o.redis,
     publicUrl: o.publicUrl,
     loadToken: o.loadToken,
+    ...(o.perSource === undefined ? {} : { limits: { maxSessionsPerSource: o.perSource, newSessionsPerSecondPerSource: o.perSource } }),
     rooms: { processId: o.processId, maxRooms: o.maxRooms, maxClients: o.maxClients },
   });
   server.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
+  // What the server reports (a room hook that threw, Redis gone and back) is one line each, as the command's own
+  // errors are; VOLLEY_DEBUG=1 adds the stack.
+  server.onError((e) => {
+    console.error(`volley serve: ${messageOf(e)}`);
+    if (process.env.VOLLEY_DEBUG === '1' && e instanceof Error && e.stack) console.error(e.stack);
+  });
   if (o.rooms) await defineRooms(server, o.rooms);
   try {
     await server.listen();
   } catch (e) {
     await server.close().catch(() => {});
-    if (o.redis && /Redis/.test((e as Error)?.message ?? '')) throw new CommandError(`--redis ${o.redis}: ${(e as Error).message}`);
+    if (o.redis && /Redis/.test((e as Error)?.message ?? ''))
+      throw new CommandError(`volley serve: --redis ${o.redis}: ${(e as Error).message}`);
     throw listenError(e, o);
   }
   return server;

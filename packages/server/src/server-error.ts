@@ -14,7 +14,9 @@ export type ServerErrorCode =
   /** A send in a handler failed (SendError: the client's queue is full because it does not read, or it is closing). */
   | 'send-failed'
   /** A room's hook or message handler threw, or its listing could not be updated (the message names the room). */
-  | 'room-failed';
+  | 'room-failed'
+  /** Redis (scale-out: docs/scaling.md) became unreachable, or a message from it could not be used. Rooms run on. */
+  | 'redis';
 
 export class ServerError extends Error {
   override readonly name = 'ServerError';

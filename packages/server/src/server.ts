@@ -383,7 +383,7 @@ export class Server implements SessionHost {
     const given = this.raw.redis;
     if (given !== undefined && !this.redis) {
       const redis = new RedisMatchmaking(typeof given === 'string' ? { url: given } : given, this.matchmaker.processId, (e, what) =>
-        this.roomFailed(e, undefined, `Redis: ${what}`),
+        this.fail(new ServerError('redis', `${what} (${e instanceof Error ? e.message : String(e)})`, undefined, { cause: e }), undefined),
       );
       await redis.open();
       this.redis = redis;
