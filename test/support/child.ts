@@ -101,12 +101,17 @@ export class Child {
     );
   }
 
-  /** SIGKILLs the child (by its PID, once); returns performance.now() at the signal. */
   /** Writes one line to the child's stdin (a command, for children that read them). */
   tell(line: string): void {
     this.proc.stdin?.write(`${line}\n`);
   }
 
+  /** Sends `signal` to the child (by its PID), unless it has exited. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.exitInfo && this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+  }
+
+  /** SIGKILLs the child (by its PID, once); returns performance.now() at the signal. */
   kill(): number {
     const at = performance.now();
     if (!this.exitInfo && this.proc.pid !== undefined && this.proc.exitCode === null && this.proc.signalCode === null) {
