@@ -60,7 +60,7 @@ let prefixes = 0;
 const prefixByServer = new Map<Server, string>();
 const prefixOf = (s: Server): string => prefixByServer.get(s)!;
 /** N processes on one Redis key prefix of their own (each test its own cluster). */
-async function cluster(n: number, rooms: { maxRooms?: number } = {}): Promise<Server[]> {
+async function cluster(n: number, rooms: { maxRooms?: number; maxClients?: number } = {}, heartbeatMs = 100): Promise<Server[]> {
   const prefix = `t${process.pid}-${++prefixes}:`;
   const out: Server[] = [];
   for (let i = 0; i < n; i++) {
@@ -68,7 +68,7 @@ async function cluster(n: number, rooms: { maxRooms?: number } = {}): Promise<Se
       port: 0,
       udpPort: 0,
       transports: ['udp', 'websocket'],
-      redis: { url: redis.url, prefix, heartbeatMs: 100, expiryMs: 400 },
+      redis: { url: redis.url, prefix, heartbeatMs, expiryMs: heartbeatMs * 4 },
       rooms: { processId: `p${i}`, ...rooms },
     });
     s.define('arena', ArenaRoom, { process: `p${i}` });
@@ -78,7 +78,7 @@ async function cluster(n: number, rooms: { maxRooms?: number } = {}): Promise<Se
     out.push(s);
   }
   // Every process has heard of every other one.
-  await eventually('the heartbeats', () => out.every((s) => s.matchmaker.cluster?.processes().length === n), 5000);
+  await eventually('the heartbeats', () => out.every((s) => s.matchmaker.cluster?.processes().length === n), 5000 + heartbeatMs * 2);
   return out;
 }
 
@@ -120,6 +120,15 @@ describe.skipIf(!haveRedis && !process.env.CI)('matchmaking across processes on 
       const other = await client(s);
       await eventually('the listing', async () => (await other.getAvailableRooms('arena')).length === 6, 5000);
     }
+  });
+
+  it('counts the seats of rooms it just placed elsewhere, so creations between two heartbeats spread out', async () => {
+    // Heartbeats 2 s apart: the three creations below all fall between two of them. Load is by clients here
+    // (maxClients 100): without counting a placed room's seats, the second process would get two rooms.
+    const ps = await cluster(3, { maxClients: 100 }, 2000);
+    const c = await client(ps[0]!);
+    for (let i = 0; i < 3; i++) await c.create<Arena>('arena', {}, Arena);
+    expect(ps.map((s) => s.matchmaker.localRooms.length)).toEqual([1, 1, 1]);
   });
 
   it('a seat reserved in one process is taken by a client connected to another', async () => {

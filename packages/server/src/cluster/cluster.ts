@@ -29,7 +29,9 @@ export type RemoteCall =
   /** Create a room of type `name` there with `options`, and reserve its first seat. */
   | { op: 'create'; name: string; options: unknown };
 
-export type RemoteReply = { ok: true; roomId: string; sessionId: string } | { ok: false; code: JoinErrorName; message: string };
+/** A call's answer; a new room's `seats` is its maxClients (when finite), what placement expects it to hold soon. */
+export type RemoteReply =
+  { ok: true; roomId: string; sessionId: string; seats?: number } | { ok: false; code: JoinErrorName; message: string };
 
 export interface Cluster {
   /** This process's id (the listings' processId). */
@@ -44,10 +46,11 @@ export interface Cluster {
   /** A live process by id. */
   process(processId: string): ProcessInfo | undefined;
   /**
-   * A room was just created in process `processId` for this one: counted in its load until a heartbeat of
-   * it written after now says so itself, so that creations racing its next heartbeat spread out.
+   * A room was just created in process `processId` for this one, to hold about `seats` clients soon: counted
+   * in its load (a room, and those clients) until a heartbeat of it written after now says so itself, so
+   * that creations racing its next heartbeat spread out instead of all going to the same process.
    */
-  placed(processId: string): void;
+  placed(processId: string, seats: number): void;
   /** Asks process `processId`; rejects when it does not answer within `timeoutMs`. */
   call(processId: string, call: RemoteCall, timeoutMs: number): Promise<RemoteReply>;
   /** Leaves the cluster (the others drop this process at once, not at expiry). */

@@ -46,7 +46,7 @@ export class RedisCluster implements Cluster {
   /** When each process wrote the heartbeat in `table` (its clock). */
   private beats = new Map<string, number>();
   /** Rooms this process had created elsewhere lately (see placed()). */
-  private placements: { processId: string; at: number }[] = [];
+  private placements: { processId: string; at: number; seats: number }[] = [];
   private self: (() => ProcessInfo) | undefined;
   private answer: ((call: RemoteCall) => Promise<RemoteReply>) | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -103,14 +103,15 @@ export class RedisCluster implements Cluster {
     const p = this.table.get(processId);
     if (!p) return undefined;
     const at = this.beats.get(processId) ?? 0;
-    const extra = this.placements.filter((x) => x.processId === processId && x.at >= at).length;
-    return extra > 0 ? { ...p, rooms: p.rooms + extra } : p;
+    const since = this.placements.filter((x) => x.processId === processId && x.at >= at);
+    if (since.length === 0) return p;
+    return { ...p, rooms: p.rooms + since.length, clients: p.clients + since.reduce((n, x) => n + x.seats, 0) };
   }
 
-  placed(processId: string): void {
+  placed(processId: string, seats: number): void {
     const now = Date.now();
     this.placements = this.placements.filter((x) => now - x.at < this.expiryMs);
-    this.placements.push({ processId, at: now });
+    this.placements.push({ processId, at: now, seats: Number.isFinite(seats) && seats > 0 ? seats : 1 });
   }
 
   async call(processId: string, call: RemoteCall, timeoutMs: number): Promise<RemoteReply> {

@@ -174,7 +174,8 @@ export class Matchmaker implements RoomRuntimeHost {
       if (this.draining) return no('RoomUnavailable', 'the process is draining');
       try {
         const seat = this.seatIn(await this.createRoom(call.name, call.options), call.options);
-        return { ok: true, roomId: seat.runtime.roomId, sessionId: seat.sessionId };
+        const max = seat.runtime.room.maxClients;
+        return { ok: true, roomId: seat.runtime.roomId, sessionId: seat.sessionId, ...(Number.isFinite(max) ? { seats: max } : {}) };
       } catch (e) {
         if (e instanceof JoinError) return no(e.code, e.message);
         throw e;
@@ -196,7 +197,7 @@ export class Matchmaker implements RoomRuntimeHost {
     if (!this.cluster || !p) throw new JoinError('RoomUnavailable', `process ${processId} is gone`);
     const reply = await this.cluster.call(processId, call, REMOTE_CALL_TIMEOUT_MS);
     if (!reply.ok) throw new JoinError(reply.code, reply.message);
-    if (call.op === 'create') this.cluster.placed(processId);
+    if (call.op === 'create') this.cluster.placed(processId, reply.seats ?? 1);
     return { redirect: { method: 'seat', target: `${reply.roomId}:${reply.sessionId}`, url: p.url } };
   }
 
