@@ -145,6 +145,7 @@ export class Client {
       rtt: () => this.rtt,
       serverTime: () => this.serverTime(),
       defer: (run) => void setTimeout(run, 0),
+      origin: this.base.origin,
       maxMessageDepth: this.options.maxMessageDepth,
       report: (e) => this.fail(e),
       redirect: (to, joinOptions, State, revive) => {

@@ -8,6 +8,8 @@
 export interface ServerLoad {
   /** The process's clock (performance.now, ms) when this was taken. */
   at: number;
+  /** This process's id in the cluster's listings (rooms.processId; random unless given). */
+  processId: string;
   /** CPU time of the whole process since it started (process.cpuUsage, µs). */
   cpuMicros: { user: number; system: number };
   sessions: number;

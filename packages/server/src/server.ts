@@ -212,6 +212,7 @@ export class Server implements SessionHost {
     const cpu = process.cpuUsage();
     return {
       at: performance.now(),
+      processId: this.matchmaker.processId,
       cpuMicros: { user: cpu.user, system: cpu.system },
       sessions: this.sessions.size,
       rooms: rooms.length,

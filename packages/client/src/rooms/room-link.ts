@@ -20,6 +20,8 @@ export interface RoomLink {
   serverTime(): number;
   /** Runs `run` after every pending continuation (a macrotask: `setTimeout(run, 0)` in a browser or Node). */
   defer(run: () => void): void;
+  /** The origin of the server process the session is to (`http://host:port`), where one is known. */
+  readonly origin?: string;
   /** Deepest MessagePack nesting accepted from the server. */
   readonly maxMessageDepth: number;
   /** Something the application should hear of (a handler threw, the server sent something unusable). */

@@ -120,6 +120,14 @@ export class Room<State extends Schema = Schema> {
     return this.decoderOf?.awaitingState ?? false;
   }
 
+  /**
+   * The server process the room runs in (its origin, `http://host:port`): the one the client connected to, or
+   * the one a join was redirected to (docs/scaling.md). Undefined on links that have no URL.
+   */
+  get serverUrl(): string | undefined {
+    return this.link.origin;
+  }
+
   /** Whether the client is still in the room. */
   get joined(): boolean {
     return this.left === undefined;
