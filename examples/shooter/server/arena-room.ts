@@ -60,6 +60,8 @@ const SPAWNS: readonly (readonly [number, number])[] = [
 const between = (a: Circle, b: Circle, t: number): Circle => ({ x: lerp(a.x, b.x, t), y: lerp(a.y, b.y, t), r: a.r });
 
 export class ArenaRoom extends Room<Arena> {
+  /** Players in one match (the server's bots are not clients); the next player gets a new arena. */
+  override maxClients = 16;
   lagCompensation = true;
   private readonly history = new LagCompensation<Circle>({ interpolate: between, maxRewind: MAX_REWIND_MS });
   private readonly lastShot = new Map<string, number>();
