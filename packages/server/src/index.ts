@@ -16,6 +16,7 @@ export type { WebRtcTransportOptions } from './transports/webrtc.js';
 export { WebSocketTransport } from './transports/websocket.js';
 export type { WebSocketTransportOptions } from './transports/websocket.js';
 export type { AuthInfo, AuthResult, ServerOptions, UserData } from './server-options.js';
+export { sharedSource } from './shared-source.js';
 export { ServerError } from './server-error.js';
 export type { ServerErrorCode } from './server-error.js';
 
