@@ -1,13 +1,15 @@
 /**
- * `volley loadtest` and the server's load report, on loopback: bots (real clients) join the shooter's arena;
- * the report counts them, their traffic, and — through GET /volley/load with the token — the server's CPU,
- * tick steps and bytes. The route answers only with the token, and does not exist without one.
+ * `volley loadtest` and the server's load report, on loopback: bots (real clients, in worker processes) join
+ * the shooter's arena and play as the page does (examples/shooter/loadtest-bot.ts); the report counts them
+ * and — through GET /volley/load with the token — the server's CPU, tick steps and bytes per player. The
+ * route answers only with the token, and does not exist without one. test/scaling/processes.test.ts runs it
+ * across three processes.
  */
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Server } from '@volley/server';
 import { formatLoadtest, main, runLoadtest } from 'volley';
@@ -27,29 +29,37 @@ describe('volley loadtest', () => {
     server = await startShooter(0, pathToFileURL(`${dir}/`), { udpPort: 0, loadToken: TOKEN });
     const url = server.address().url;
     const lines: string[] = [];
+    const script = fileURLToPath(new URL('../examples/shooter/loadtest-bot.ts', import.meta.url));
     const r = await runLoadtest(
-      { url, bots: 6, room: 'arena', seconds: 1.5, transport: 'udp', token: TOKEN, batch: 3 },
+      { urls: [url], bots: 6, room: 'arena', seconds: 1.5, transport: 'udp', token: TOKEN, batch: 3, workers: 2, script },
       (l) => void lines.push(l),
     );
-    expect(r).toMatchObject({ bots: 6, joined: 6, failures: {} });
-    expect(lines).toContain('joined 6/6');
+    expect(r).toMatchObject({ bots: 6, joined: 6, failures: {}, workers: 2 });
+    expect(r.botCpuCores).toBeGreaterThan(0);
+    expect(lines.some((l) => /^joined +\[█+\] 6\/6$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('measuring '))).toBe(true);
     expect(r.joinMs.p50).toBeGreaterThan(0);
-    // 20 patches a second reach every bot (the arena's two server-side bots keep moving).
-    expect(r.perBot.stateChanges).toBeGreaterThan(5);
-    expect(r.perBot.bytesIn).toBeGreaterThan(0);
-    const s = r.server!;
-    expect(s.clients).toBe(6);
+    expect(r.processes).toHaveLength(1);
+    const p = r.processes[0]!;
+    expect(p.url).toBe(new URL(url).origin);
+    expect(p.bots).toBe(6);
+    // 20 patches a second reach every bot (they and the arena's two server-side bots keep moving).
+    expect(p.stateChangesPerBotSecond).toBeGreaterThan(5);
+    const s = p.server!;
+    expect(p.processId).toBe(server.matchmaker.processId);
+    expect(s.players).toBe(6);
+    expect(s.sessions).toBe(6);
     expect(s.rooms).toBe(1);
     expect(s.cpuCores).toBeGreaterThan(0);
-    expect(s.bytesOutPerClientSecond).toBeGreaterThan(0);
+    expect(s.bytesOutPerPlayerSecond).toBeGreaterThan(0);
+    // The script's inputs arrive: 60 a second, a few to a packet.
+    expect(s.packetsInPerPlayerSecond).toBeGreaterThan(10);
     expect(s.tickMs.samples).toBeGreaterThan(0);
     expect(s.tickMs.p99!).toBeGreaterThanOrEqual(s.tickMs.p50!);
-    // What the server sent per client is what the bots received, give or take the edges of the span.
-    expect(s.bytesOutPerClientSecond / r.perBot.bytesIn).toBeGreaterThan(0.5);
-    expect(s.bytesOutPerClientSecond / r.perBot.bytesIn).toBeLessThan(2);
     const text = formatLoadtest(r);
-    expect(text).toMatch(/6\/6 bots in 'arena' over udp/);
-    expect(text).toMatch(/µs per client per s/);
+    expect(text).toMatch(/6\/6 bots joined 'arena' over udp, script .*loadtest-bot\.ts, 1 server process\(es\), 2 worker\(s\)/);
+    expect(text).toMatch(/CPU µs\/player·s/);
+    expect(text).toContain('failures: none');
     // The bots are gone afterwards.
     await expect.poll(() => server!.sessionCount, { timeout: 5000 }).toBe(0);
   }, 30_000);
@@ -62,9 +72,9 @@ describe('volley loadtest', () => {
     const ok = await fetch(`${url}/volley/load`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ sessions: 0, rooms: 0, ticks: { samples: 0 } });
-    await expect(runLoadtest({ url, bots: 1, room: 'arena', seconds: 1, transport: 'udp', token: 'nope-nope-nope-nope' })).rejects.toThrow(
-      /refused the load token/,
-    );
+    await expect(
+      runLoadtest({ urls: [url], bots: 1, room: 'arena', seconds: 1, transport: 'udp', token: 'nope-nope-nope-nope' }),
+    ).rejects.toThrow(/refused the load token/);
     await server.close();
     server = new Server({ port: 0, udpPort: 0 });
     await server.listen();
@@ -74,14 +84,21 @@ describe('volley loadtest', () => {
 
   it('reports joins that fail, by reason, and says so in its exit code', async () => {
     server = await startShooter(0, pathToFileURL(`${dir}/`), { udpPort: 0 });
-    const r = await runLoadtest({ url: server.address().url, bots: 2, room: 'no-such-room', seconds: 0.2, transport: 'udp' });
+    const r = await runLoadtest({ urls: [server.address().url], bots: 2, room: 'no-such-room', seconds: 0.2, transport: 'udp' });
     expect(r.joined).toBe(0);
-    expect(Object.values(r.failures).reduce((a, b) => a + b, 0)).toBe(2);
-    expect(r.server).toBeUndefined();
+    expect(r.failures).toEqual({ "unknown-room-type (no room type 'no-such-room' is defined)": 2 });
+    expect(r.processes[0]!.failures).toEqual(r.failures);
+    expect(r.processes[0]!.server).toBeUndefined();
+    expect(formatLoadtest(r)).toContain("server figures: none (pass --token with the servers' loadToken)");
     const code = await main(['loadtest', server.address().url, '--bots', '1', '--room', 'no-such-room', '--seconds', '0.2', '--json']);
     expect(code).toBe(1);
     expect(await main(['loadtest', 'not-a-url'])).toBe(2);
     expect(await main(['loadtest', server.address().url, '--transport', 'webrtc'])).toBe(2);
     expect(await main(['loadtest', server.address().url, '--options', '[1]'])).toBe(2);
+    expect(await main(['loadtest', server.address().url, 'ftp://x'])).toBe(2);
+    // A script that is no module fails before any bot.
+    await expect(
+      runLoadtest({ urls: [server.address().url], bots: 1, room: 'arena', seconds: 0.2, transport: 'udp', script: 'nosuch' }),
+    ).rejects.toThrow(/--script nosuch: not one of idle, move, shoot, and cannot load it as a module/);
   }, 30_000);
 });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schema, t, type SchemaType } from '@colyseus/schema';
 import { connect, type Client, type Room } from '@volley/client';
+import { formatLoadtest, runLoadtest } from 'volley';
 import { Child } from '../support/child.js';
 import { haveRedis, RedisProcess } from '../support/redis.js';
 
@@ -19,6 +20,7 @@ const BATCH = 25;
 const EXPIRY_MS = 3000;
 /** The bots' protocol timeout: how long a bot of a killed process waits before it is told. */
 const BOT_TIMEOUT_MS = 4000;
+const TOKEN = 'scale-out-load-token';
 
 const Arena = schema({ process: t.string(), players: t.number(), moves: t.number() }, 'ProcessArena');
 type Arena = SchemaType<typeof Arena>;
@@ -51,6 +53,7 @@ const extra: Client[] = [];
 function serve(i: number): Child {
   const args = ['--host', '127.0.0.1', '--port', '0', '--udp-port', '0', '--transports', 'udp,websocket'];
   args.push('--redis', redis!.url, '--rooms', ROOMS, '--process-id', ids[i]!, '--max-clients', '1000', '--per-source', '1000');
+  args.push('--load-token', TOKEN);
   return new Child(`serve ${ids[i]}`, SERVE, { args }, 280_000);
 }
 
@@ -154,6 +157,7 @@ describe.skipIf(!haveRedis && !process.env.CI)('three server processes on one Re
     for (const n of perProcess) expect(n).toBeGreaterThanOrEqual(60);
     const redirected = bots.filter((b) => processOf(b) !== ids[b.via]);
     expect(redirected.length).toBeGreaterThan(0);
+    for (const b of bots) expect(b.room.serverUrl).toBe(urls[ids.indexOf(processOf(b))]);
     // The state flows: moves sent by a bot of each room reach all ten.
     for (const members of rooms.values()) members[0]!.room.send('move');
     await eventually('the moves in every room', () => bots.every((b) => b.room.state.moves >= 1), 10_000);
@@ -161,6 +165,30 @@ describe.skipIf(!haveRedis && !process.env.CI)('three server processes on one Re
     // Redis lists all 30 rooms, under the process that runs each (full rooms are locked, so no client sees
     // them in getAvailableRooms; the tests below free seats for that).
     expect(listedRooms()).toEqual(new Map(ids.map((id, i) => [id, perProcess[i]! / 10])));
+  });
+
+  it('volley loadtest across the three reports each process', async () => {
+    const lines: string[] = [];
+    const r = await runLoadtest(
+      { urls, bots: 30, room: 'arena', seconds: 1.5, transport: 'udp', script: 'move', token: TOKEN, workers: 2 },
+      (l) => void lines.push(l),
+    );
+    const text = formatLoadtest(r);
+    console.log(text);
+    expect(r).toMatchObject({ bots: 30, joined: 30, failures: {}, workers: 2 });
+    // Each process reports its own figures, under its id; the bots' rooms (three new ones: the others are
+    // full) are spread over them.
+    expect(r.processes.map((p) => [p.url, p.processId])).toEqual(urls.map((u, i) => [u, ids[i]]));
+    expect(r.processes.reduce((n, p) => n + p.bots, 0)).toBe(30);
+    for (const p of r.processes) {
+      expect(p.server!.players).toBeGreaterThanOrEqual(90); // the 300 bots' seats, and some of these
+      expect(p.server!.cpuMicrosPerPlayerSecond).toBeGreaterThan(0);
+      expect(p.server!.bytesInPerPlayerSecond).toBeGreaterThan(0);
+      expect(text).toContain(`${p.url} (${p.processId})`.slice(0, 27));
+    }
+    // The script's moves reach the rooms, and their state comes back to the bots.
+    expect(r.processes.filter((p) => p.bots > 0).every((p) => p.stateChangesPerBotSecond > 0)).toBe(true);
+    expect(lines.some((l) => l.startsWith('measuring '))).toBe(true);
   });
 
   it('a seat reserved through one process is taken in another: the client hops to the room’s process', async () => {
@@ -174,6 +202,7 @@ describe.skipIf(!haveRedis && !process.env.CI)('three server processes on one Re
     const room = await guest.joinById<Arena>(target, {}, Arena);
     await eventually('the guest’s state', () => room.state.process === 'charlie' && room.state.players === 10, 5000);
     expect(guest.rooms).toContain(room);
+    expect(room.serverUrl).toBe(urls[2]);
   });
 
   it('a process killed: its bots are told SessionLost, the others notice nothing, the listing forgets it', async () => {

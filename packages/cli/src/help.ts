@@ -82,8 +82,8 @@ Options:
   --max-clients N      sessions past which new rooms go to other processes (default the server's maxSessions)
   --load-token T       serve GET /volley/load to this bearer token (16+ characters), for volley loadtest
   --drain-timeout S    on SIGTERM, how long rooms may run on before closing (default 30; 0: close at once)
-  --per-source N       sessions one address may hold, and start per second (default 64 and 10): raise it for
-                       volley loadtest from one machine, or when every client comes through one proxy
+  --per-source N       let N clients share one source address (every per-source limit, docs/security.md):
+                       for volley loadtest from one machine, or when every client comes through one proxy
   -h, --help           this help`;
 
 export const PING_HELP = `Usage: volley ping <url> [--transport auto|${TRANSPORTS.join('|')}] [--count N] [--interval MS] [--size BYTES] [--reliable] [--json]
@@ -104,21 +104,32 @@ Options:
 
 Exit status: 0 when replies came back, 1 when none did or the server closed the session or was lost.`;
 
-export const LOADTEST_HELP = `Usage: volley loadtest <url> [--bots N] [--room NAME] [--seconds S] [--transport udp|websocket|polling]
-                      [--token TOKEN] [--options JSON] [--send TYPE --rate HZ] [--json]
+export const LOADTEST_HELP = `Usage: volley loadtest <url> [<url> ...] [--bots N] [--script idle|move|shoot|MODULE] [--room NAME]
+                      [--seconds S] [--transport udp|websocket|polling] [--workers W] [--token TOKEN]
+                      [--options JSON] [--json]
 
-N bots, each a real client session, join (joinOrCreate) a room type and stay, receiving its state. Reports
-join time p50/p99, failures by reason, bytes and packets per bot per second, and — with the server's load
-token (ServerOptions.loadToken; or VOLLEY_LOAD_TOKEN) — the server's CPU per client, its simulation step
-time p50/p99 and bytes per client per second over the measured span, from GET /volley/load.
+N bots, each a real client session, spread over worker processes, connect to the given server processes
+in turn (as a load balancer would), join (joinOrCreate) a room type wherever the cluster puts them, and
+run a script. Reports, per server process, join time p50/p99, failures by reason and state updates per
+bot, and — with the servers' load token (ServerOptions.loadToken; or VOLLEY_LOAD_TOKEN) — each process's
+CPU per client, its simulations' step time p50/p99 and bytes per client per second over the measured
+span, from GET /volley/load. A progress bar runs on stderr.
 
 Options:
   --bots N          bots (default 50)
+  --script S        what each bot does once joined (default idle):
+                      idle   receive the state, send nothing
+                      move   'move' {angle, speed} on the unreliable channel, 20 a second
+                      shoot  move, and 'shoot' {angle, viewTime} (server clock) twice a second
+                      MODULE a module whose default export (bot) => void drives the bot (bot.room,
+                             bot.every(ms, f), bot.random(), bot.index)
   --room NAME       room type (default arena)
   --seconds S       measured span once all have joined (default 10)
   --transport T     udp (default), websocket or polling
-  --token TOKEN     the server's loadToken (default: VOLLEY_LOAD_TOKEN)
+  --workers W       worker processes for the bots (default one per 200 bots, at most the cores less one)
+  --token TOKEN     the servers' loadToken (default: VOLLEY_LOAD_TOKEN)
   --options JSON    join options, e.g. '{"mode":"duel"}'
-  --send TYPE       each bot sends {} as message TYPE, --rate times a second (default 10)
   --json            the report as one JSON object
-  -h, --help        this help`;
+  -h, --help        this help
+
+The servers must let the bots' one address in: volley serve --per-source N (or limits in ServerOptions).`;

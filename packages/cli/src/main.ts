@@ -5,7 +5,8 @@ import { ConnectError } from '@volley/client';
 import { numberOption, parse, UsageError } from './args.js';
 import { CommandError, reportUnexpected } from './errors.js';
 import { HELP, LOADTEST_HELP, PING_HELP, SCENARIO_HELP, SERVE_HELP, SIM_HELP, TRANSPORTS, type Transport } from './help.js';
-import { formatLoadtest, runLoadtest } from './loadtest.js';
+import { runLoadtest } from './loadtest.js';
+import { formatLoadtest } from './loadtest-report.js';
 import { formatPingSummary, runPing, type PingReport } from './ping.js';
 import { formatAbc, runAbc } from './scenario-abc.js';
 import { describeServer, startEchoServer } from './serve.js';
@@ -290,8 +291,8 @@ async function loadtest(argv: string[]): Promise<number> {
     transport: { type: 'string' },
     token: { type: 'string' },
     options: { type: 'string' },
-    send: { type: 'string' },
-    rate: { type: 'string' },
+    script: { type: 'string' },
+    workers: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -299,9 +300,12 @@ async function loadtest(argv: string[]): Promise<number> {
     console.log(LOADTEST_HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError('loadtest: expected one URL, e.g. volley loadtest http://127.0.0.1:8080');
-  const url = positionals[0]!;
-  if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`loadtest: '${url}' is not an http(s) URL`);
+  if (positionals.length === 0)
+    throw new UsageError('loadtest: expected the URL of a server process or more, e.g. volley loadtest http://127.0.0.1:8080');
+  for (const url of positionals)
+    if (!/^https?:\/\//.test(url) || !URL.canParse(url)) throw new UsageError(`loadtest: '${url}' is not an http(s) URL`);
+  const script = typeof values.script === 'string' ? values.script : 'idle';
+  if (script.trim() === '') throw new UsageError('--script must not be empty');
   const transport = (values.transport ?? 'udp') as string;
   if (transport !== 'udp' && transport !== 'websocket' && transport !== 'polling')
     throw new UsageError(`--transport must be udp, websocket or polling (a bot is a Node client), got '${transport}'`);
@@ -319,14 +323,15 @@ async function loadtest(argv: string[]): Promise<number> {
   const json = values.json === true;
   const report = await runLoadtest(
     {
-      url,
-      bots: numberOption(values, 'bots', 50, 1, 10_000, true),
+      urls: positionals,
+      bots: numberOption(values, 'bots', 50, 1, 100_000, true),
       room: typeof values.room === 'string' ? values.room : 'arena',
       joinOptions,
       seconds: numberOption(values, 'seconds', 10, 0.1, 3600),
       transport,
+      script,
       ...(token ? { token } : {}),
-      ...(typeof values.send === 'string' ? { send: { type: values.send, rate: numberOption(values, 'rate', 10, 0.1, 1000) } } : {}),
+      ...(values.workers === undefined ? {} : { workers: numberOption(values, 'workers', 1, 1, 256, true) }),
     },
     (line) => {
       if (!json && process.stderr.isTTY) process.stderr.write(`\r${line}\x1b[K`);

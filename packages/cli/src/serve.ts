@@ -7,7 +7,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Server, type ServerOptions } from '@volley/server';
+import { Server, sharedSource, type ServerOptions } from '@volley/server';
 import { CommandError, messageOf } from './errors.js';
 import { listenError } from './listen-error.js';
 
@@ -25,10 +25,7 @@ export interface ServeOptions {
   processId?: string;
   maxRooms?: number;
   maxClients?: number;
-  /**
-   * Sessions one source address may hold, and start per second (limits.maxSessionsPerSource and
-   * newSessionsPerSecondPerSource): raised for a load test from one machine, or behind a proxy.
-   */
+  /** Clients that may share one source address (sharedSource()): for a load test from one machine, or behind a proxy. */
   perSource?: number;
   loadToken?: string;
 }
@@ -56,7 +53,7 @@ export async function startEchoServer(o: ServeOptions): Promise<Server> {
     redis: o.redis,
     publicUrl: o.publicUrl,
     loadToken: o.loadToken,
-    ...(o.perSource === undefined ? {} : { limits: { maxSessionsPerSource: o.perSource, newSessionsPerSecondPerSource: o.perSource } }),
+    ...(o.perSource === undefined ? {} : sharedSource(o.perSource)),
     rooms: { processId: o.processId, maxRooms: o.maxRooms, maxClients: o.maxClients },
   });
   server.onAnyMessage((session, type, data, { channel }) => session.send(type, data, { channel }));
