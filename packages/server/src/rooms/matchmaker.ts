@@ -4,8 +4,9 @@
  * processes), locks in the presence, rooms in the process that created them.
  *
  * - `joinOrCreate(name, options)`: the first available room of that type whose filterBy options match (in
- *   the definition's sortBy order), else a new one. Two racing calls create one room: the search and the
- *   creation run under one lock per type and filter values.
+ *   the definition's sortBy order), else a new one. Two racing calls create one room: when the search finds
+ *   no seat, it runs again and the creation after it under one lock per type and filter values (a seat is
+ *   reserved atomically by its room's process, so a search that finds one needs no lock).
  * - `create`: always a new room. `join`: an existing one or NoRoomFound. `joinById`: that room, private or
  *   not, unless it is locked or full.
  * - A seat reservation holds a seat for `seatReservationTime` (15 s): a join over the same session uses it at
@@ -358,6 +359,11 @@ export class Matchmaker implements RoomRuntimeHost {
       }
       case 'joinOrCreate': {
         const def = this.definition(target);
+        // A seat is reserved atomically by the room's own process, so looking for one needs no lock: only
+        // creating does (two joins finding no seat at once must not open two rooms). Under the lock, look
+        // again: the join that held it before may have opened the room this one can take.
+        const free = await this.findSeat(def, options);
+        if (free) return free;
         const key = `joinOrCreate:${def.name}:${JSON.stringify(def.filtersOf(def.optionsFor(options)))}`;
         let locked: Placement;
         try {
