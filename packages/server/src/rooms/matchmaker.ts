@@ -174,7 +174,7 @@ export class Matchmaker implements RoomRuntimeHost {
     if (call.op === 'create' && typeof call.name === 'string') {
       if (this.draining) return no('RoomUnavailable', 'the process is draining');
       try {
-        const seat = this.seatIn(await this.createRoom(call.name, call.options), call.options);
+        const seat = await this.createWithSeat(call.name, call.options);
         const max = seat.runtime.room.maxClients;
         return { ok: true, roomId: seat.runtime.roomId, sessionId: seat.sessionId, ...(Number.isFinite(max) ? { seats: max } : {}) };
       } catch (e) {
@@ -206,7 +206,7 @@ export class Matchmaker implements RoomRuntimeHost {
   private async createPlaced(name: string, options: unknown): Promise<Placement> {
     const target = this.cluster ? placeRoom(this.cluster.processes(), this.processId) : undefined;
     if (!target && this.cluster) throw new JoinError('RoomUnavailable', 'every server process is full or draining');
-    if (!target || target.processId === this.processId) return this.seatIn(await this.createRoom(name, options), options);
+    if (!target || target.processId === this.processId) return this.createWithSeat(name, options);
     return this.remote(target.processId, { op: 'create', name, options });
   }
 
@@ -275,6 +275,14 @@ export class Matchmaker implements RoomRuntimeHost {
 
   /** Creates a room of type `name` in this process (onCreate with the definition's options under `options`). */
   async createRoom(name: string, options?: unknown): Promise<RoomRuntime> {
+    return (await this.openRoom(name, options, false)).runtime;
+  }
+
+  /**
+   * A new room, and with `withSeat` its creator's seat, reserved before the room is listed: a join that
+   * finds the room in the listing can never take the seat its creator was promised.
+   */
+  private async openRoom(name: string, options: unknown, withSeat: boolean): Promise<{ runtime: RoomRuntime; sessionId?: string }> {
     const def = this.definitions.get(name);
     if (!def) throw new JoinError('UnknownRoomType', `no room type '${name}' is defined`);
     if (this.closed) throw new JoinError('RoomUnavailable', 'the server is shutting down');
@@ -294,13 +302,14 @@ export class Matchmaker implements RoomRuntimeHost {
     const runtime = new RoomRuntime(this, room, number, roomId, name, def.filtersOf(merged));
     this.rooms.set(roomId, runtime);
     this.byNumber.set(number, runtime);
+    let sessionId: string | undefined;
     try {
-      await runtime.create(merged);
+      sessionId = await runtime.create(merged, withSeat);
     } catch (e) {
       this.disposed(runtime);
       throw e;
     }
-    return runtime;
+    return { runtime, ...(sessionId === undefined ? {} : { sessionId }) };
   }
 
   /** Holds a seat in room `roomId` of this process for a client to take later (`consumeSeatReservation`). */
@@ -381,8 +390,9 @@ export class Matchmaker implements RoomRuntimeHost {
     }
   }
 
-  private seatIn(runtime: RoomRuntime, options: unknown): LocalSeat {
-    const sessionId = runtime.reserveSeat(true);
+  /** A new room with its creator's seat. */
+  private async createWithSeat(name: string, options: unknown): Promise<LocalSeat> {
+    const { runtime, sessionId } = await this.openRoom(name, options, true);
     if (!sessionId) throw new JoinError('RoomUnavailable', `room ${runtime.roomId} closed before its first client joined`);
     return { runtime, sessionId, options };
   }

@@ -163,8 +163,12 @@ export class RoomRuntime implements RoomClientHost {
     };
   }
 
-  /** Runs onCreate and lists the room. Throws JoinError('Failed') when onCreate throws. */
-  async create(options: unknown): Promise<void> {
+  /**
+   * Runs onCreate and lists the room; with `withSeat`, reserves its creator's seat first (even if onCreate
+   * locked the room: the listing counts it from the start) and returns it. Throws JoinError('Failed') when
+   * onCreate throws.
+   */
+  async create(options: unknown, withSeat = false): Promise<string | undefined> {
     try {
       await this.room.onCreate?.(options);
     } catch (e) {
@@ -174,18 +178,26 @@ export class RoomRuntime implements RoomClientHost {
       throw new JoinError('Failed', `room '${this.name}' onCreate failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
     this.phase = 'open';
+    const seat = withSeat ? this.hold(true) : undefined;
     await this.host.driver.add(this.listing());
+    return seat;
   }
 
   /** Reserves a seat for `seatReservationTime`; returns the seat id, or undefined when the room is locked or closing. */
   reserveSeat(force = false): string | undefined {
+    const sessionId = this.hold(force);
+    if (sessionId) this.seatsChanged();
+    return sessionId;
+  }
+
+  /** A seat reserved, the listing not told (the caller does). */
+  private hold(force: boolean): string | undefined {
     if (this.phase !== 'open' || (!force && this.locked)) return undefined;
     const sessionId = randomId(this.host.env, 9);
     const timer = this.clock.setTimeout(() => {
       if (this.reservations.delete(sessionId)) this.seatsChanged();
     }, this.room.seatReservationTime);
     this.reservations.set(sessionId, { cancel: () => timer.clear() });
-    this.seatsChanged();
     return sessionId;
   }
 
