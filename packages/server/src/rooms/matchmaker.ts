@@ -202,12 +202,27 @@ export class Matchmaker implements RoomRuntimeHost {
     return { redirect: { method: 'seat', target: `${reply.roomId}:${reply.sessionId}`, url: p.url } };
   }
 
-  /** A new room of `name`, where placement says: here, or in another process. */
+  /**
+   * A new room of `name`, where placement says: here, or in another process. A process that refuses as
+   * unavailable (gone since its last heartbeat, draining, full, closing) is passed over for the next one.
+   */
   private async createPlaced(name: string, options: unknown): Promise<Placement> {
-    const target = this.cluster ? placeRoom(this.cluster.processes(), this.processId) : undefined;
-    if (!target && this.cluster) throw new JoinError('RoomUnavailable', 'every server process is full or draining');
-    if (!target || target.processId === this.processId) return this.createWithSeat(name, options);
-    return this.remote(target.processId, { op: 'create', name, options });
+    if (!this.cluster) return this.createWithSeat(name, options);
+    const passed = new Set<string>();
+    for (;;) {
+      const target = placeRoom(
+        this.cluster.processes().filter((p) => !passed.has(p.processId)),
+        this.processId,
+      );
+      if (!target) throw new JoinError('RoomUnavailable', 'every server process is full or draining');
+      if (target.processId === this.processId) return this.createWithSeat(name, options);
+      try {
+        return await this.remote(target.processId, { op: 'create', name, options });
+      } catch (e) {
+        if (!(e instanceof JoinError) || e.code !== 'RoomUnavailable') throw e;
+        passed.add(target.processId);
+      }
+    }
   }
 
   // ---- RoomRuntimeHost ------------------------------------------------------------------------
