@@ -43,8 +43,11 @@ export class RedisCluster implements Cluster {
   readonly heartbeatMs: number;
   readonly expiryMs: number;
   private table = new Map<string, ProcessInfo>();
-  /** When each process wrote the heartbeat in `table` (its clock). */
-  private beats = new Map<string, number>();
+  /**
+   * Each process's heartbeat in `table`: when it wrote it (its clock) and when this process first read it
+   * (this one's clock, which placements are compared with: two hosts' clocks need not agree).
+   */
+  private beats = new Map<string, { at: number; seen: number }>();
   /** Rooms this process had created elsewhere lately (see placed()). */
   private placements: { processId: string; at: number; seats: number }[] = [];
   private self: (() => ProcessInfo) | undefined;
@@ -102,8 +105,11 @@ export class RedisCluster implements Cluster {
     if (processId === this.processId && this.self) return this.self();
     const p = this.table.get(processId);
     if (!p) return undefined;
-    const at = this.beats.get(processId) ?? 0;
-    const since = this.placements.filter((x) => x.processId === processId && x.at >= at);
+    // A heartbeat first read at `seen` was written since the read before, a heartbeat earlier: it surely
+    // counts a placement only if that was before then. Placements older than the expiry count no more.
+    const surely = (this.beats.get(processId)?.seen ?? 0) - this.heartbeatMs;
+    const fresh = Date.now() - this.expiryMs;
+    const since = this.placements.filter((x) => x.processId === processId && x.at > surely && x.at > fresh);
     if (since.length === 0) return p;
     return { ...p, rooms: p.rooms + since.length, clients: p.clients + since.reduce((n, x) => n + x.seats, 0) };
   }
@@ -164,7 +170,8 @@ export class RedisCluster implements Cluster {
     const ids = await this.link.commands.smembers(set);
     const values = ids.length > 0 ? await this.link.commands.mgetBuffer(...ids.map((id) => this.link.key('process', id))) : [];
     const table = new Map<string, ProcessInfo>();
-    const beats = new Map<string, number>();
+    const beats = new Map<string, { at: number; seen: number }>();
+    const now = Date.now();
     const dead: string[] = [];
     ids.forEach((id, i) => {
       const v = values[i];
@@ -172,7 +179,9 @@ export class RedisCluster implements Cluster {
       try {
         const info = decode(v) as ProcessInfo & { at?: unknown };
         if (isInfo(info) && info.processId === id) {
-          beats.set(id, typeof info.at === 'number' ? info.at : 0);
+          const at = typeof info.at === 'number' ? info.at : 0;
+          const before = this.beats.get(id);
+          beats.set(id, { at, seen: before && before.at === at ? before.seen : now });
           delete info.at;
           table.set(id, info);
         }
