@@ -6,7 +6,7 @@
  * across three processes.
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -96,6 +96,35 @@ describe('volley loadtest', () => {
     expect(await main(['loadtest', server.address().url, '--transport', 'webrtc'])).toBe(2);
     expect(await main(['loadtest', server.address().url, '--options', '[1]'])).toBe(2);
     expect(await main(['loadtest', server.address().url, 'ftp://x'])).toBe(2);
+    // A script that throws fails its bot (and only it), with the script's words; one whose promise nobody
+    // awaits rejects stops the run with them.
+    const scripts = mkdtempSync(join(tmpdir(), 'volley-scripts-'));
+    try {
+      const half = join(scripts, 'half.mjs');
+      writeFileSync(
+        half,
+        "export default (bot) => { if (bot.index % 2) throw new Error('odd bot ' + bot.index); bot.every(50, async () => { throw new Error('ignored'); }); };\n",
+      );
+      const r2 = await runLoadtest({
+        urls: [server.address().url],
+        bots: 4,
+        room: 'arena',
+        seconds: 0.5,
+        transport: 'udp',
+        script: half,
+        workers: 2,
+      });
+      expect(r2).toMatchObject({ joined: 2, lost: 0, failures: { 'the script failed: odd bot N': 2 } });
+      expect(r2.processes[0]!.bots).toBe(2);
+      const stray = join(scripts, 'stray.mjs');
+      writeFileSync(stray, "export default () => { setTimeout(() => Promise.reject(new Error('stray')), 10); };\n");
+      await expect(
+        runLoadtest({ urls: [server.address().url], bots: 2, room: 'arena', seconds: 5, transport: 'udp', script: stray }),
+      ).rejects.toThrow(/a worker failed: stray/);
+    } finally {
+      rmSync(scripts, { recursive: true, force: true });
+    }
+    await expect.poll(() => server!.sessionCount, { timeout: 5000 }).toBe(0);
     // A script that is no module fails before any bot.
     await expect(
       runLoadtest({ urls: [server.address().url], bots: 1, room: 'arena', seconds: 0.2, transport: 'udp', script: 'nosuch' }),

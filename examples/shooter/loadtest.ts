@@ -116,7 +116,7 @@ try {
   );
   if (!values.json && process.stderr.isTTY) process.stderr.write('\n');
   console.log(values.json ? JSON.stringify(report) : formatLoadtest(report));
-  process.exitCode = report.joined === bots ? 0 : 1;
+  process.exitCode = report.joined === bots && report.lost === 0 ? 0 : 1;
 } catch (e) {
   console.error(`loadtest: ${(e as Error).message}`);
   process.exitCode = 1;

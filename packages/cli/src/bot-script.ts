@@ -21,12 +21,12 @@ export interface BotContext {
   readonly index: number;
   /** A random number in [0, 1), seeded by the bot's number: the same run gives every bot the same moves. */
   random(): number;
-  /** Runs `run` every `ms` until the bot stops (the load test ends or the bot leaves its room). */
-  every(ms: number, run: () => void): void;
+  /** Runs `run` every `ms` until the bot stops (the load test ends or the bot leaves its room); what it throws, or rejects with, is ignored. */
+  every(ms: number, run: () => void | Promise<void>): void;
 }
 
 /** Starts one bot's behaviour; whatever it schedules with `every` stops with the bot. */
-export type BotScript = (bot: BotContext) => void;
+export type BotScript = (bot: BotContext) => void | Promise<void>;
 
 export const BUILTIN_SCRIPTS = ['idle', 'move', 'shoot'] as const;
 export type BuiltinScript = (typeof BUILTIN_SCRIPTS)[number];

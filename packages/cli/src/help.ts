@@ -112,8 +112,9 @@ N bots, each a real client session, spread over worker processes, connect to the
 in turn (as a load balancer would), join (joinOrCreate) a room type wherever the cluster puts them, and
 run a script. Reports, per server process, join time p50/p99, failures by reason and state updates per
 bot, and — with the servers' load token (ServerOptions.loadToken; or VOLLEY_LOAD_TOKEN) — each process's
-CPU per client, its simulations' step time p50/p99 and bytes per client per second over the measured
-span, from GET /volley/load. A progress bar runs on stderr.
+CPU and bytes per player per second over the measured span and its simulations' last step times (p50/p99,
+up to 256 per room), from GET /volley/load. A progress bar runs on stderr. Exit status 1 when a bot failed
+to join or lost its room.
 
 Options:
   --bots N          bots (default 50)

@@ -58,10 +58,10 @@ export function formatLoadtest(r: LoadtestReport): string {
   ];
   const served = r.processes.filter((p) => p.server);
   if (r.processes.length > 1) {
-    const players = served.reduce((n, p) => n + p.server!.players, 0);
-    const sessions = served.reduce((n, p) => n + p.server!.sessions, 0);
-    const weighted = (k: 'cpuMicrosPerPlayerSecond' | 'bytesOutPerPlayerSecond' | 'bytesInPerPlayerSecond') =>
-      players ? served.reduce((n, p) => n + p.server![k] * p.server!.players, 0) / players : NaN;
+    // The fleet per player: every process's CPU and bytes (an entry-only one's too) over every player.
+    const sum = (f: (p: ProcessReport) => number) => served.reduce((n, p) => n + f(p), 0);
+    const players = sum((p) => p.server!.players);
+    const perPlayer = (v: number) => (players > 0 ? v / players : NaN);
     const bots = r.processes.reduce((n, p) => n + p.bots, 0);
     const updates = bots ? r.processes.reduce((n, p) => n + p.stateChangesPerBotSecond * p.bots, 0) / bots : NaN;
     lines.push(
@@ -69,18 +69,18 @@ export function formatLoadtest(r: LoadtestReport): string {
         'all',
         String(bots),
         `${f(r.joinMs.p50, 0)} / ${f(r.joinMs.p99, 0)}`,
-        served.length ? String(served.reduce((n, p) => n + p.server!.rooms, 0)) : '-',
+        served.length ? String(sum((p) => p.server!.rooms)) : '-',
         served.length ? String(players) : '-',
-        served.length ? String(sessions) : '-',
-        f(weighted('cpuMicrosPerPlayerSecond'), 0),
+        served.length ? String(sum((p) => p.server!.sessions)) : '-',
+        f(perPlayer(sum((p) => p.server!.cpuCores * 1e6)), 0),
         '',
-        f(weighted('bytesOutPerPlayerSecond'), 0),
-        f(weighted('bytesInPerPlayerSecond'), 0),
+        f(perPlayer(sum((p) => p.server!.bytesOutPerSecond)), 0),
+        f(perPlayer(sum((p) => p.server!.bytesInPerSecond)), 0),
         f(updates),
       ]),
     );
   }
-  lines.push(`failures: ${failuresText(r.failures)}`);
+  lines.push(`failures: ${failuresText(r.failures)}${r.lost ? ` (${r.lost} of them bots that had joined and lost their room)` : ''}`);
   lines.push(`bots' CPU: ${f(r.botCpuCores * 100, 0)} % of a core over ${r.workers} worker(s)`);
   for (const p of r.processes) if (Object.keys(p.failures).length) lines.push(`  ${p.url}: ${failuresText(p.failures)}`);
   const late = served.filter((p) => p.server!.ticksLate || p.server!.ticksDropped);

@@ -1,20 +1,19 @@
 /**
  * `volley loadtest`: N bots, each a real @volley/client session, spread over worker processes
- * (loadtest-worker.ts), connect to the given server processes in turn (as a load balancer would), join a room
- * type wherever the cluster puts them (docs/scaling.md) and run a script (bot-script.ts: idle, move, shoot,
- * or a module). It reports per server process what the bots saw (join time p50/p99, failures by reason,
- * state updates) and, given the servers' load token, what each process paid over the measured span — CPU
- * per client, its simulations' step time p50/p99, bytes per client per second — from two readings of
- * GET /volley/load, one at the start of the span and one at its end.
+ * (worker-pool.ts, loadtest-worker.ts), connect to the given server processes in turn (as a load balancer
+ * would), join a room type wherever the cluster puts them (docs/scaling.md) and run a script (bot-script.ts:
+ * idle, move, shoot, or a module). It reports per server process what the bots saw (join time p50/p99,
+ * failures by reason, state updates) and, given the servers' load token, what each process paid over the
+ * measured span — CPU and bytes per player per second, and its simulations' last step times — from two
+ * readings of GET /volley/load, one at the start of the span and one at its end (loadtest-report.ts prints it).
  */
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import type { ServerLoad } from '@volley/server';
-import type { BotFigures, FromWorker, ToWorker, WorkerConfig } from './loadtest-worker.js';
 import { loadScript } from './bot-script.js';
+import type { BotFigures, FromWorker, WorkerConfig } from './loadtest-ipc.js';
 import { progressBar } from './progress-bar.js';
+import { WorkerPool, type PoolWorker } from './worker-pool.js';
 
 export interface LoadtestOptions {
   /** The server processes (their HTTP URLs). Bots connect to them in turn; joins may take them to others. */
@@ -54,7 +53,10 @@ export interface ProcessLoad {
   sessions: number;
   rooms: number;
   cpuCores: number;
+  /** Per player figures are NaN (null in JSON) for a process with no player. */
   cpuMicrosPerPlayerSecond: number;
+  bytesOutPerSecond: number;
+  bytesInPerSecond: number;
   bytesOutPerPlayerSecond: number;
   bytesInPerPlayerSecond: number;
   packetsOutPerPlayerSecond: number;
@@ -91,6 +93,8 @@ export interface LoadtestReport {
   joined: number;
   /** Every failure, by reason (joins, and rooms lost during the run). */
   failures: Record<string, number>;
+  /** Bots that joined and then lost their room (or their worker) before the end. */
+  lost: number;
   joinMs: Quantiles;
   seconds: number;
   /** The bots' own CPU over the span, in cores, all workers together (on the same machine, it is the servers' too). */
@@ -100,6 +104,8 @@ export interface LoadtestReport {
 
 const JOIN_TIMEOUT_MS = 15_000;
 const PROGRESS_EVERY_MS = 1000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function quantiles(values: readonly number[]): Quantiles {
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,10 +115,14 @@ function quantiles(values: readonly number[]): Quantiles {
 }
 
 async function readLoad(url: string, token: string): Promise<ServerLoad> {
-  const res = await fetch(new URL('/volley/load', url), {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(10_000),
-  });
+  let res: Response;
+  try {
+    res = await fetch(new URL('/volley/load', url), { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    const cause = (e as { cause?: { code?: unknown; message?: unknown } })?.cause;
+    const why = typeof cause?.code === 'string' ? cause.code : String(cause?.message ?? (e as Error)?.message ?? e);
+    throw new Error(`GET ${url}/volley/load: ${why}`, { cause: e });
+  }
   if (res.status === 401) throw new Error(`${url} refused the load token (401)`);
   if (res.status === 404) throw new Error(`${url} has no /volley/load: start it with a loadToken`);
   if (!res.ok) throw new Error(`GET ${url}/volley/load: HTTP ${res.status}`);
@@ -121,99 +131,51 @@ async function readLoad(url: string, token: string): Promise<ServerLoad> {
 
 function processLoad(a: ServerLoad, b: ServerLoad): ProcessLoad {
   const span = (b.at - a.at) / 1000;
-  const players = Math.max(1, b.roomClients);
+  const players = b.roomClients;
+  const per = (v: number) => (players > 0 ? v / players : NaN);
   const cpu = (b.cpuMicros.user + b.cpuMicros.system - a.cpuMicros.user - a.cpuMicros.system) / 1e6 / span;
   const finite = (v: number) => (Number.isFinite(v) ? v : null);
+  const bytesOut = (b.bytesOut - a.bytesOut) / span;
+  const bytesIn = (b.bytesIn - a.bytesIn) / span;
   return {
-    players: b.roomClients,
+    players,
     sessions: b.sessions,
     rooms: b.rooms,
     cpuCores: cpu,
-    cpuMicrosPerPlayerSecond: (cpu * 1e6) / players,
-    bytesOutPerPlayerSecond: (b.bytesOut - a.bytesOut) / players / span,
-    bytesInPerPlayerSecond: (b.bytesIn - a.bytesIn) / players / span,
-    packetsOutPerPlayerSecond: (b.packetsOut - a.packetsOut) / players / span,
-    packetsInPerPlayerSecond: (b.packetsIn - a.packetsIn) / players / span,
+    cpuMicrosPerPlayerSecond: per(cpu * 1e6),
+    bytesOutPerSecond: bytesOut,
+    bytesInPerSecond: bytesIn,
+    bytesOutPerPlayerSecond: per(bytesOut),
+    bytesInPerPlayerSecond: per(bytesIn),
+    packetsOutPerPlayerSecond: per((b.packetsOut - a.packetsOut) / span),
+    packetsInPerPlayerSecond: per((b.packetsIn - a.packetsIn) / span),
     tickMs: { p50: finite(b.ticks.p50), p99: finite(b.ticks.p99), max: finite(b.ticks.max), samples: b.ticks.samples },
     ticksLate: b.ticks.lateRuns - a.ticks.lateRuns,
     ticksDropped: b.ticks.dropped - a.ticks.dropped,
   };
 }
 
-/** The worker script beside this module: compiled (dist/*.js), or the source under a TypeScript loader. */
-function workerPath(): string {
-  const self = fileURLToPath(import.meta.url);
-  return self.replace(/loadtest\.(js|ts)$/, 'loadtest-worker.$1');
-}
-
-/** One worker process and what it has said. */
-class Worker {
-  readonly proc: ChildProcess;
-  readonly exited: Promise<void>;
-  ready = false;
-  private waiting: ((m: FromWorker) => boolean)[] = [];
-
-  constructor(
-    config: WorkerConfig,
-    private readonly hear: (m: FromWorker) => void,
-  ) {
-    // TypeScript (a script, or this module run from its source) needs a loader in the worker: this
-    // process's flags, and tsx when they have none.
-    const path = workerPath();
-    const typescript = [config.script, path].some((f) => /\.[cm]?tsx?$/.test(f)) && !process.execArgv.some((a) => /tsx/.test(a));
-    this.proc = fork(path, [], {
-      execArgv: [...process.execArgv, ...(typescript ? ['--import', 'tsx'] : [])],
-      env: { ...process.env, VOLLEY_LOADTEST_WORKER: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.exited = new Promise((resolve) => this.proc.once('exit', () => resolve()));
-    this.proc.on('message', (m: FromWorker) => {
-      if (m.t === 'ready') this.ready = true;
-      this.hear(m);
-      this.waiting = this.waiting.filter((w) => !w(m));
-    });
-    this.tell({ t: 'start', config });
-  }
-
-  tell(m: ToWorker): void {
-    if (this.proc.connected) this.proc.send(m);
-  }
-
-  /** Sends `m` and waits (at most `ms`) for the first answer `pick` accepts; undefined if none came. */
-  async ask<T>(m: ToWorker, pick: (a: FromWorker) => T | undefined, ms: number): Promise<T | undefined> {
-    if (!this.proc.connected) return undefined;
-    return new Promise<T | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), ms);
-      this.waiting.push((a) => {
-        const v = pick(a);
-        if (v === undefined) return false;
-        clearTimeout(timer);
-        resolve(v);
-        return true;
-      });
-      void this.exited.then(() => {
-        clearTimeout(timer);
-        resolve(undefined);
-      });
-      this.tell(m);
-    });
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const isTypeScript = (f: string) => /\.[cm]?tsx?$/.test(f);
 
 /** Runs the load test; `progress` hears a line about once a second (a bar while joining, then measuring). */
 export async function runLoadtest(o: LoadtestOptions, progress: (line: string) => void = () => {}): Promise<LoadtestReport> {
   if (!Number.isInteger(o.bots) || o.bots < 1 || o.bots > 100_000) throw new RangeError(`bots must be 1..100000, got ${o.bots}`);
   if (!(o.seconds > 0) || o.seconds > 3600) throw new RangeError(`seconds must be in (0, 3600], got ${o.seconds}`);
   if (o.urls.length === 0) throw new RangeError('at least one server URL is needed');
-  const origins = o.urls.map((u) => new URL(u).origin);
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 256))
+    throw new RangeError(`workers must be 1..256, got ${o.workers}`);
+  if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 1000))
+    throw new RangeError(`batch must be 1..1000, got ${o.batch}`);
+  const origins = o.urls.map((u) => {
+    if (!/^https?:\/\//.test(u) || !URL.canParse(u)) throw new RangeError(`'${u}' is not an http(s) URL`);
+    return new URL(u).origin;
+  });
   const cores = Math.max(1, availableParallelism() - 1);
-  const workerCount = Math.max(1, Math.min(o.workers ?? Math.min(cores, Math.ceil(o.bots / 200)), o.bots));
-  if (!Number.isInteger(workerCount) || workerCount > 256) throw new RangeError(`workers must be 1..256, got ${o.workers}`);
+  const workerCount = Math.min(o.workers ?? Math.min(cores, Math.ceil(o.bots / 200)), o.bots);
   const batch = o.batch ?? 20;
   const script = o.script ?? 'idle';
-  if (!/\.[cm]?tsx?$/.test(script)) await loadScript(script); // a script that is no module fails now (a .ts one loads in the workers)
+  if (!isTypeScript(script)) await loadScript(script); // a script that is no module fails now (a .ts one loads in the workers)
   // A wrong token or URL fails now, before any bot.
   if (o.token) for (const u of origins) await readLoad(u, o.token);
 
@@ -221,112 +183,160 @@ export async function runLoadtest(o: LoadtestOptions, progress: (line: string) =
   const failures = new Map<string, Record<string, number>>();
   let joined = 0;
   let failed = 0;
+  let lost = 0;
   let fatal: string | undefined;
+  /** Bots given up on (their worker died, or the join phase ran out): what their worker says later is ignored. */
+  const settled = new Set<number>();
   const count = (where: string, reason: string) => {
     const f = failures.get(where) ?? {};
     f[reason] = (f[reason] ?? 0) + 1;
     failures.set(where, f);
   };
-  const hear = (m: FromWorker) => {
+  const hear = (_w: PoolWorker, m: FromWorker) => {
+    if ((m.t === 'joined' || m.t === 'failed' || m.t === 'lost') && settled.has(m.index)) return;
     if (m.t === 'joined') {
       joined++;
-      joins.set(m.process, [...(joins.get(m.process) ?? []), m.ms]);
+      let list = joins.get(m.process);
+      if (!list) joins.set(m.process, (list = []));
+      list.push(m.ms);
     } else if (m.t === 'failed') {
       failed++;
       count(new URL(m.via).origin, m.reason);
-    } else if (m.t === 'lost') count(m.process, m.reason);
-    else if (m.t === 'error') fatal ??= m.message;
+    } else if (m.t === 'lost') {
+      lost++;
+      count(m.process, m.reason);
+    } else if (m.t === 'error') fatal ??= m.message;
+  };
+  /** A worker gone before it was told to stop: its bots not yet heard of failed, the joined ones are lost. */
+  const settle = (w: PoolWorker, reason: string) => {
+    const { first, count: n } = w.config;
+    for (let i = first; i < first + n; i++) {
+      if (settled.has(i)) continue;
+      const room = w.joinedBots.get(i);
+      if (room !== undefined) {
+        lost++;
+        count(room, reason);
+      } else if (!w.reported.has(i)) {
+        failed++;
+        count(origins[i % origins.length]!, reason);
+      }
+      settled.add(i);
+    }
+  };
+  const settleDead = () => {
+    for (const w of pool.workers) if (!w.alive && !w.stopped) settle(w, `worker exited (code ${w.exitCode})`);
   };
 
   const per = Math.ceil(o.bots / workerCount);
-  const lifetimeMs = JOIN_TIMEOUT_MS * 2 * Math.ceil(per / batch) + o.seconds * 1000 + 120_000;
-  const workers: Worker[] = [];
+  const lifetimeMs = Math.min(MAX_TIMER_MS, JOIN_TIMEOUT_MS * 2 * Math.ceil(per / batch) + o.seconds * 1000 + 120_000);
+  const configs: WorkerConfig[] = [];
+  for (let first = 0; first < o.bots; first += per) {
+    configs.push({
+      urls: o.urls,
+      first,
+      count: Math.min(per, o.bots - first),
+      room: o.room,
+      joinOptions: o.joinOptions ?? {},
+      transport: o.transport,
+      script,
+      batch,
+      joinTimeoutMs: JOIN_TIMEOUT_MS,
+      lifetimeMs,
+    });
+  }
+  const pool = new WorkerPool(configs, hear);
+  const bar = (what: string) =>
+    progress(`${what} ${progressBar(joined + failed, o.bots)} ${joined}/${o.bots}${failed ? `, ${failed} failed` : ''}`);
   try {
-    for (let first = 0; first < o.bots; first += per) {
-      const config: WorkerConfig = {
-        urls: o.urls,
-        first,
-        count: Math.min(per, o.bots - first),
-        room: o.room,
-        joinOptions: o.joinOptions ?? {},
-        transport: o.transport,
-        script,
-        batch,
-        joinTimeoutMs: JOIN_TIMEOUT_MS,
-        lifetimeMs,
-      };
-      workers.push(new Worker(config, hear));
-    }
-    // Joining, until every worker has tried all its bots (or gone).
-    const joinDeadline = performance.now() + lifetimeMs;
-    for (let i = 0; performance.now() < joinDeadline; i++) {
-      const alive = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
-      if (workers.every((w) => w.ready || !alive.includes(w)) || fatal) break;
-      if (i % 10 === 0)
-        progress(`joining   ${progressBar(joined + failed, o.bots)} ${joined}/${o.bots}${failed ? `, ${failed} failed` : ''}`);
+    // Joining, until every worker has tried all its bots (or is gone).
+    const joinDeadline = performance.now() + lifetimeMs - o.seconds * 1000 - 60_000;
+    for (let i = 0; !fatal && pool.workers.some((w) => w.alive && !w.ready); i++) {
+      if (performance.now() > joinDeadline) {
+        for (const w of pool.workers) if (w.alive && !w.ready) settle(w, 'join phase timed out');
+        break;
+      }
+      if (i % 10 === 0) bar('joining  ');
       await sleep(PROGRESS_EVERY_MS / 10);
     }
     if (fatal) throw new Error(fatal);
-    const lostWorkers = workers.filter((w) => !w.ready).length;
-    if (lostWorkers > 0) {
-      const missing = o.bots - joined - failed;
-      if (missing > 0) for (let i = 0; i < missing; i++) count(origins[i % origins.length]!, 'worker exited');
-      failed += Math.max(0, missing);
+    settleDead();
+    bar('joined   ');
+    if (joined === 0 && pool.workers.every((w) => !w.ready)) {
+      const said = pool.workers.flatMap((w) => w.stderr.trim().split('\n'));
+      const last = said.find((l) => /Error/.test(l)) ?? said.filter((l) => l.trim()).at(-1);
+      const tsx =
+        isTypeScript(script) && /tsx/.test(last ?? '') ? ' (a .ts script needs tsx installed where volley runs: npm install tsx)' : '';
+      throw new Error(`every worker exited before its bots had joined${tsx}${last ? `: ${last}` : ''}`);
     }
-    progress(`joined    ${progressBar(joined + failed, o.bots)} ${joined}/${o.bots}${failed ? `, ${failed} failed` : ''}`);
 
     // Every process a bot's room is in, and every process given.
     const processes = [...new Set([...origins, ...joins.keys()])];
-    const mark = async (): Promise<{ sums: Map<string, BotFigures>; cpuMicros: number }> => {
-      const sums = new Map<string, BotFigures>();
-      const answers = await Promise.all(workers.map((w) => w.ask({ t: 'mark' }, (a) => (a.t === 'marked' ? a : undefined), 10_000)));
-      let cpuMicros = 0;
-      for (const a of answers) {
-        cpuMicros += a?.cpuMicros ?? 0;
-        for (const [url, f] of Object.entries(a?.perProcess ?? {})) {
+    const loads = async (): Promise<Map<string, ServerLoad | string>> => {
+      const out = new Map<string, ServerLoad | string>();
+      if (!o.token || joined === 0) return out;
+      await Promise.all(processes.map(async (u) => out.set(u, await readLoad(u, o.token!).catch((e: unknown) => (e as Error).message))));
+      return out;
+    };
+    let seconds = 0;
+    let load0 = new Map<string, ServerLoad | string>();
+    let load1 = load0;
+    let mark0: Awaited<ReturnType<WorkerPool['mark']>> = [];
+    let mark1 = mark0;
+    if (joined > 0) {
+      load0 = await loads();
+      mark0 = await pool.mark();
+      const t0 = performance.now();
+      const end = t0 + o.seconds * 1000;
+      while (performance.now() < end && !fatal) {
+        await sleep(Math.min(PROGRESS_EVERY_MS, end - performance.now()));
+        const s = (performance.now() - t0) / 1000;
+        progress(`measuring ${progressBar(s, o.seconds)} ${s.toFixed(0)}/${o.seconds} s with ${joined - lost} bots`);
+      }
+      if (fatal) throw new Error(fatal);
+      load1 = await loads();
+      mark1 = await pool.mark();
+      seconds = (performance.now() - t0) / 1000;
+    }
+    settleDead();
+
+    // The bots' figures, from the workers that answered both times.
+    const sums0 = new Map<string, BotFigures>();
+    const sums1 = new Map<string, BotFigures>();
+    let cpuMicros = 0;
+    pool.workers.forEach((_, i) => {
+      const [a, b] = [mark0[i], mark1[i]];
+      if (!a || !b) return;
+      cpuMicros += b.cpuMicros - a.cpuMicros;
+      for (const [m, sums] of [
+        [a, sums0],
+        [b, sums1],
+      ] as const) {
+        for (const [url, f] of Object.entries(m.perProcess)) {
           const s = sums.get(url) ?? { bots: 0, stateChanges: 0 };
           s.bots += f.bots;
           s.stateChanges += f.stateChanges;
           sums.set(url, s);
         }
       }
-      return { sums, cpuMicros };
-    };
-    const loads = async (): Promise<Map<string, ServerLoad | string>> => {
-      const out = new Map<string, ServerLoad | string>();
-      if (!o.token) return out;
-      await Promise.all(processes.map(async (u) => out.set(u, await readLoad(u, o.token!).catch((e: unknown) => (e as Error).message))));
-      return out;
-    };
-    const [load0, mark0] = [await loads(), await mark()];
-    const t0 = performance.now();
-    const end = t0 + o.seconds * 1000;
-    while (performance.now() < end) {
-      await sleep(Math.min(PROGRESS_EVERY_MS, end - performance.now()));
-      const s = (performance.now() - t0) / 1000;
-      progress(`measuring ${progressBar(s, o.seconds)} ${s.toFixed(0)}/${o.seconds} s with ${joined} bots`);
-    }
-    const [load1, mark1] = [await loads(), await mark()];
-    const seconds = (performance.now() - t0) / 1000;
-    const [bots0, bots1] = [mark0.sums, mark1.sums];
-
+    });
     const reports: ProcessReport[] = processes.map((url) => {
-      const b0 = bots0.get(url);
-      const b1 = bots1.get(url);
-      const changes = (b1?.stateChanges ?? 0) - (b0?.stateChanges ?? 0);
+      const b1 = sums1.get(url);
+      const changes = (b1?.stateChanges ?? 0) - (sums0.get(url)?.stateChanges ?? 0);
       const r: ProcessReport = {
         url,
         bots: b1?.bots ?? 0,
         joinMs: quantiles(joins.get(url) ?? []),
         failures: failures.get(url) ?? {},
-        stateChangesPerBotSecond: b1?.bots ? changes / b1.bots / seconds : 0,
+        stateChangesPerBotSecond: b1?.bots && seconds > 0 ? changes / b1.bots / seconds : 0,
       };
       const a = load0.get(url);
       const b = load1.get(url);
       if (typeof a === 'object' && typeof b === 'object') {
         r.processId = b.processId;
         r.server = processLoad(a, b);
-      } else r.serverError = !o.token ? 'no token' : typeof b === 'string' ? b : typeof a === 'string' ? a : 'not read';
+      } else if (!o.token) r.serverError = 'no token';
+      else if (joined === 0) r.serverError = 'no bot joined';
+      else r.serverError = typeof b === 'string' ? b : typeof a === 'string' ? a : 'not read';
       return r;
     });
     const all: Record<string, number> = {};
@@ -337,19 +347,16 @@ export async function runLoadtest(o: LoadtestOptions, progress: (line: string) =
       transport: o.transport,
       script,
       bots: o.bots,
-      workers: workers.length,
+      workers: pool.workers.length,
       joined,
       failures: all,
+      lost,
       joinMs: quantiles([...joins.values()].flat()),
       seconds,
-      botCpuCores: (mark1.cpuMicros - mark0.cpuMicros) / 1e6 / seconds,
+      botCpuCores: seconds > 0 ? cpuMicros / 1e6 / seconds : 0,
       processes: reports,
     };
   } finally {
-    await Promise.all(workers.map((w) => w.ask({ t: 'stop' }, (a) => (a.t === 'stopped' ? true : undefined), 15_000)));
-    for (const w of workers) {
-      const gone = await Promise.race([w.exited.then(() => true), sleep(2000).then(() => false)]);
-      if (!gone) w.proc.kill('SIGKILL');
-    }
+    await pool.stop();
   }
 }

@@ -343,5 +343,5 @@ async function loadtest(argv: string[]): Promise<number> {
   });
   if (!json && process.stderr.isTTY) process.stderr.write('\n');
   console.log(json ? JSON.stringify(report) : formatLoadtest(report));
-  return report.joined === report.bots ? 0 : 1;
+  return report.joined === report.bots && report.lost === 0 ? 0 : 1;
 }
