@@ -70,6 +70,9 @@ function line<T>(c: ChildProcess, what: string, pick: (line: string) => T | unde
       }
     });
     c.once('exit', (code) => reject(new Error(`${what} exited (${code}) before it was ready`)));
+    c.once('error', (e) =>
+      reject(new Error(`${what}: ${e.message}${/ENOENT/.test(e.message) ? ' (is it installed? apt install redis-server)' : ''}`)),
+    );
   });
 }
 
@@ -86,7 +89,6 @@ try {
   if (processes > 1) {
     const port = await freePort();
     const r = child('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    r.once('error', (e) => console.error(`loadtest: redis-server: ${e.message} (apt install redis-server)`));
     await line(r, 'redis-server', (l) => (/Ready to accept connections/.test(l) ? true : undefined));
     redis = `redis://127.0.0.1:${port}`;
   }
