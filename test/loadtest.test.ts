@@ -121,10 +121,27 @@ describe('volley loadtest', () => {
       await expect(
         runLoadtest({ urls: [server.address().url], bots: 2, room: 'arena', seconds: 5, transport: 'udp', script: stray }),
       ).rejects.toThrow(/a worker failed: stray/);
+      await expect.poll(() => server!.sessionCount, { timeout: 5000 }).toBe(0);
+      // A worker that dies: its bots are counted, as lost (or failed), not left out (its sessions on the server
+      // end by their timeout: nothing below counts them).
+      const dies = join(scripts, 'dies.mjs');
+      writeFileSync(dies, 'export default (bot) => { if (bot.index === 1) setTimeout(() => process.exit(7), 200); };\n');
+      const r3 = await runLoadtest({
+        urls: [server.address().url],
+        bots: 4,
+        room: 'arena',
+        seconds: 1,
+        transport: 'udp',
+        script: dies,
+        workers: 2,
+      });
+      expect(r3.failures['worker exited (code 7)']).toBe(2);
+      // Every bot either joined or failed to; the lost ones are among those that joined.
+      expect(r3.joined + Object.values(r3.failures).reduce((a, b) => a + b, 0) - r3.lost).toBe(4);
+      expect(r3.processes[0]!.bots).toBe(2);
     } finally {
       rmSync(scripts, { recursive: true, force: true });
     }
-    await expect.poll(() => server!.sessionCount, { timeout: 5000 }).toBe(0);
     // A script that is no module fails before any bot.
     await expect(
       runLoadtest({ urls: [server.address().url], bots: 1, room: 'arena', seconds: 0.2, transport: 'udp', script: 'nosuch' }),

@@ -203,19 +203,28 @@ export async function runLoadtest(o: LoadtestOptions, progress: (line: string) =
       failed++;
       count(new URL(m.via).origin, m.reason);
     } else if (m.t === 'lost') {
+      lostBots.add(m.index);
       lost++;
       count(m.process, m.reason);
     } else if (m.t === 'error') fatal ??= m.message;
   };
-  /** A worker gone before it was told to stop: its bots not yet heard of failed, the joined ones are lost. */
-  const settle = (w: PoolWorker, reason: string) => {
+  /** Bots that lost their room, as their worker said. */
+  const lostBots = new Set<number>();
+  /**
+   * A worker gone before it was told to stop (or, with `keepJoined`, still joining when the join phase
+   * ran out): its bots not yet heard of failed, and its joined ones (unless kept) are lost.
+   */
+  const settle = (w: PoolWorker, reason: string, keepJoined = false) => {
     const { first, count: n } = w.config;
     for (let i = first; i < first + n; i++) {
       if (settled.has(i)) continue;
       const room = w.joinedBots.get(i);
       if (room !== undefined) {
-        lost++;
-        count(room, reason);
+        if (keepJoined) continue;
+        if (!lostBots.has(i)) {
+          lost++;
+          count(room, reason);
+        }
       } else if (!w.reported.has(i)) {
         failed++;
         count(origins[i % origins.length]!, reason);
@@ -252,7 +261,7 @@ export async function runLoadtest(o: LoadtestOptions, progress: (line: string) =
     const joinDeadline = performance.now() + lifetimeMs - o.seconds * 1000 - 60_000;
     for (let i = 0; !fatal && pool.workers.some((w) => w.alive && !w.ready); i++) {
       if (performance.now() > joinDeadline) {
-        for (const w of pool.workers) if (w.alive && !w.ready) settle(w, 'join phase timed out');
+        for (const w of pool.workers) if (w.alive && !w.ready) settle(w, 'join phase timed out', true);
         break;
       }
       if (i % 10 === 0) bar('joining  ');
