@@ -99,41 +99,40 @@ describe('volley loadtest', () => {
     // A script that throws fails its bot (and only it), with the script's words; one whose promise nobody
     // awaits rejects stops the run with them.
     const scripts = mkdtempSync(join(tmpdir(), 'volley-scripts-'));
-    try {
-      const half = join(scripts, 'half.mjs');
-      writeFileSync(
-        half,
-        "export default (bot) => { if (bot.index % 2) throw new Error('odd bot ' + bot.index); bot.every(50, async () => { throw new Error('ignored'); }); };\n",
-      );
-      const r2 = await runLoadtest({
-        urls: [server.address().url],
+    /** 4 bots in 2 workers (unless said otherwise) running the script `source`. */
+    const withScript = (name: string, source: string, o: Partial<Parameters<typeof runLoadtest>[0]> = {}) => {
+      const script = join(scripts, name);
+      writeFileSync(script, `${source}\n`);
+      return runLoadtest({
+        urls: [server!.address().url],
         bots: 4,
         room: 'arena',
         seconds: 0.5,
         transport: 'udp',
-        script: half,
         workers: 2,
+        script,
+        ...o,
       });
+    };
+    try {
+      const r2 = await withScript(
+        'half.mjs',
+        "export default (bot) => { if (bot.index % 2) throw new Error('odd bot ' + bot.index); bot.every(50, async () => { throw new Error('ignored'); }); };",
+      );
       expect(r2).toMatchObject({ joined: 2, lost: 0, failures: { 'the script failed: odd bot N': 2 } });
       expect(r2.processes[0]!.bots).toBe(2);
-      const stray = join(scripts, 'stray.mjs');
-      writeFileSync(stray, "export default () => { setTimeout(() => Promise.reject(new Error('stray')), 10); };\n");
       await expect(
-        runLoadtest({ urls: [server.address().url], bots: 2, room: 'arena', seconds: 5, transport: 'udp', script: stray }),
+        withScript('stray.mjs', "export default () => { setTimeout(() => Promise.reject(new Error('stray')), 10); };", {
+          bots: 2,
+          seconds: 5,
+          workers: 1,
+        }),
       ).rejects.toThrow(/a worker failed: stray/);
       await expect.poll(() => server!.sessionCount, { timeout: 5000 }).toBe(0);
       // A worker that dies: its bots are counted, as lost (or failed), not left out (its sessions on the server
       // end by their timeout: nothing below counts them).
-      const dies = join(scripts, 'dies.mjs');
-      writeFileSync(dies, 'export default (bot) => { if (bot.index === 1) setTimeout(() => process.exit(7), 200); };\n');
-      const r3 = await runLoadtest({
-        urls: [server.address().url],
-        bots: 4,
-        room: 'arena',
+      const r3 = await withScript('dies.mjs', 'export default (bot) => { if (bot.index === 1) setTimeout(() => process.exit(7), 200); };', {
         seconds: 1,
-        transport: 'udp',
-        script: dies,
-        workers: 2,
       });
       expect(r3.failures['worker exited (code 7)']).toBe(2);
       // Every bot either joined or failed to; the lost ones are among those that joined.

@@ -8,6 +8,7 @@ import { schema, t, type SchemaType } from '@colyseus/schema';
 import { connect, type Client, type Room as RoomOf } from '@volley/client';
 import { Room, Server, type RoomClient } from '@volley/server';
 import { haveRedis, RedisProcess } from '../support/redis.js';
+import { eventually } from '../support/wait.js'; // every 250 ms: listings are rate-limited per session (5 a second)
 
 const Arena = schema({ players: t.map('string'), process: t.string() }, 'ScaleArena');
 type Arena = SchemaType<typeof Arena>;
@@ -28,17 +29,6 @@ class ArenaRoom extends Room<Arena> {
   override onLeave(client: RoomClient): void {
     this.state.players.delete(client.sessionId);
   }
-}
-
-/** Polls `f` (sync or async) every 250 ms until it is true; throws after `ms`. */
-async function eventually(what: string, f: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const until = performance.now() + ms;
-  for (let i = 0; i < Math.ceil(ms / 250) + 1; i++) {
-    if (await f()) return;
-    if (performance.now() > until) break;
-    await new Promise((r) => setTimeout(r, 250)); // listings are rate-limited per session (5 a second)
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 let redis: RedisProcess;

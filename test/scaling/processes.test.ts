@@ -11,6 +11,7 @@ import { connect, type Client, type Room } from '@volley/client';
 import { formatLoadtest, runLoadtest } from 'volley';
 import { Child } from '../support/child.js';
 import { haveRedis, RedisProcess } from '../support/redis.js';
+import { eventually } from '../support/wait.js';
 
 const SERVE = fileURLToPath(new URL('./serve-child.mjs', import.meta.url));
 const ROOMS = fileURLToPath(new URL('./arena-rooms.mjs', import.meta.url));
@@ -32,15 +33,6 @@ interface Bot {
   room: Room<Arena>;
   changes: number;
   left?: { code: number; text: string };
-}
-
-/** Polls `f` every 200 ms until it is true; throws after `ms`. */
-async function eventually(what: string, f: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  for (let i = 0; i < Math.ceil(ms / 200) + 1; i++) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
 
 let redis: RedisProcess | undefined;

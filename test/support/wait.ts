@@ -30,6 +30,20 @@ export async function waitFor<T>(what: string, f: () => T | undefined | false, m
   return v;
 }
 
+/**
+ * Polls `f` (sync or async) every `everyMs` until it is true; throws `timed out after N ms waiting for <what>`
+ * after `ms`. For checks that cost a round trip (a listing, a Redis command), which waitFor's 10 ms would flood.
+ */
+export async function eventually(what: string, f: () => boolean | Promise<boolean>, ms: number, everyMs = 250): Promise<void> {
+  const until = performance.now() + ms;
+  for (let i = 0; i < Math.ceil(ms / everyMs) + 1; i++) {
+    if (await f()) return;
+    if (performance.now() > until) break;
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
 /** Rejects with `what` after `ms` unless `p` settles first. */
 export async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
